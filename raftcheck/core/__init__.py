@@ -1,0 +1,59 @@
+"""The pure Raft core: node states, messages, and the `handle` function."""
+
+from raftcheck.core.lifecycle import boot, durable, restart
+from raftcheck.core.messages import (
+    AddServerRequest,
+    AddServerResponse,
+    AppendEntriesRequest,
+    AppendEntriesResponse,
+    ClientCommand,
+    ClientRequest,
+    ClientResponse,
+    ConfigChange,
+    Entry,
+    Message,
+    Noop,
+    RemoveServerRequest,
+    RemoveServerResponse,
+    RequestVoteRequest,
+    RequestVoteResponse,
+    Status,
+    Tick,
+)
+from raftcheck.core.node import handle, ticks_until_timer
+from raftcheck.core.params import NodeParams
+from raftcheck.core.rules import RULE_DESCRIPTIONS, Rules
+from raftcheck.core.state import NodeState, Role
+from raftcheck.core.statemachine import KeyValueStore, StateMachine
+
+__all__ = [
+    "RULE_DESCRIPTIONS",
+    "AddServerRequest",
+    "AddServerResponse",
+    "AppendEntriesRequest",
+    "AppendEntriesResponse",
+    "ClientCommand",
+    "ClientRequest",
+    "ClientResponse",
+    "ConfigChange",
+    "Entry",
+    "KeyValueStore",
+    "Message",
+    "NodeParams",
+    "NodeState",
+    "Noop",
+    "RemoveServerRequest",
+    "RemoveServerResponse",
+    "RequestVoteRequest",
+    "RequestVoteResponse",
+    "Role",
+    "Rules",
+    "StateMachine",
+    "Status",
+    "Tick",
+    "boot",
+    "durable",
+    "handle",
+    "restart",
+    "ticks_until_timer",
+]

@@ -1,0 +1,90 @@
+"""Leader election (paper 5.2, 5.4.1): timeouts, votes and becoming leader."""
+
+from __future__ import annotations
+
+from msgspec.structs import replace
+
+from raftcheck.core.log import is_up_to_date, last_term
+from raftcheck.core.messages import ConfigChange, Message, Noop, RequestVoteRequest, RequestVoteResponse
+from raftcheck.core.quorum import vote_won
+from raftcheck.core.replication import (
+    advance_commit,
+    append_as_leader,
+    broadcast_append_entries,
+    fresh_progress,
+    replication_targets,
+)
+from raftcheck.core.state import NodeState, Role
+from raftcheck.core.terms import reset_election_timer
+
+
+def can_campaign(state: NodeState) -> bool:
+    """Only members time out into elections; Bootstrap nodes and removed servers wait."""
+    return state.role is not Role.BOOTSTRAP and state.role is not Role.LEADER and state.id in state.config
+
+
+def start_election(state: NodeState, out: list[Message]) -> NodeState:
+    """Paper 5.2: new term, vote for self, reset the timer, ask every other member."""
+    state = reset_election_timer(state)
+    state = replace(
+        state,
+        role=Role.CANDIDATE,
+        current_term=state.current_term + 1,
+        voted_for=state.id,
+        votes=(state.id,),
+        leader_id=None,
+    )
+    if vote_won(state.config, state.votes):
+        return become_leader(state, out)
+    request = RequestVoteRequest(state.id, "", state.current_term, len(state.log), last_term(state.log))
+    for server in state.config:
+        if server != state.id:
+            out.append(replace(request, dst=server))
+    return state
+
+
+def handle_request_vote(state: NodeState, message: RequestVoteRequest, out: list[Message]) -> NodeState:
+    rules = state.params.rules
+    granted = (
+        message.term == state.current_term
+        and not (rules.bootstrap_does_not_vote and state.role is Role.BOOTSTRAP)
+        and (not rules.vote_once_per_term or state.voted_for in (None, message.src))
+        and (not rules.log_up_to_date_check or is_up_to_date(message.last_log_term, message.last_log_index, state.log))
+    )
+    if granted:
+        state = replace(reset_election_timer(state), voted_for=message.src)
+    out.append(RequestVoteResponse(state.id, message.src, state.current_term, granted))
+    return state
+
+
+def handle_request_vote_response(state: NodeState, message: RequestVoteResponse, out: list[Message]) -> NodeState:
+    if state.role is not Role.CANDIDATE or not message.vote_granted:
+        return state
+    rules = state.params.rules
+    if message.term != state.current_term and rules.count_current_term_votes_only:
+        return state
+    if message.src in state.votes and rules.count_each_voter_once:
+        return state
+    state = replace(state, votes=state.votes + (message.src,))
+    if vote_won(state.config, state.votes):
+        return become_leader(state, out)
+    return state
+
+
+def become_leader(state: NodeState, out: list[Message]) -> NodeState:
+    """Take office: the first leader writes the configuration into the log, then a no-op."""
+    state = replace(
+        state,
+        role=Role.LEADER,
+        leader_id=state.id,
+        progress=fresh_progress(state, replication_targets(state)),
+        catchup=None,
+        pending_changes=(),
+        heartbeat_elapsed=0,
+    )
+    if state.config_index == 0:
+        state = append_as_leader(state, ConfigChange(state.config))
+    if state.params.rules.leader_noop_on_election:
+        state = append_as_leader(state, Noop())
+    broadcast_append_entries(state, out)
+    return advance_commit(state, out)

@@ -1,0 +1,120 @@
+"""Single-server membership changes (thesis ch. 4): AddServer and RemoveServer.
+
+A change is one ConfigChange entry, in effect as soon as it is appended. The
+leader refuses to start a change while the previous one is uncommitted, and
+until it has committed an entry of its own term (Ongaro's 2015 fix); it
+answers the requester when the entry commits.
+"""
+
+from __future__ import annotations
+
+from msgspec.structs import replace
+
+from raftcheck.core.log import term_at
+from raftcheck.core.messages import (
+    AddServerRequest,
+    AddServerResponse,
+    ConfigChange,
+    Message,
+    RemoveServerRequest,
+    RemoveServerResponse,
+    Status,
+)
+from raftcheck.core.replication import (
+    advance_commit,
+    append_as_leader,
+    append_entries_to,
+    broadcast_append_entries,
+    fresh_progress,
+    progress_of,
+    with_progress,
+)
+from raftcheck.core.state import CatchUp, NodeState, PendingChange, Role
+from raftcheck.core.terms import become_follower
+
+
+def change_refusal(state: NodeState) -> str | None:
+    """Why this leader may not start a membership change now, or None."""
+    rules = state.params.rules
+    if state.catchup is not None:
+        return Status.CHANGE_IN_PROGRESS
+    if rules.config_change_waits_for_commit and state.config_index > state.commit_index:
+        return Status.CHANGE_IN_PROGRESS
+    if rules.config_change_waits_for_term_commit and term_at(state.log, state.commit_index) != state.current_term:
+        return Status.LEADER_NOT_READY
+    return None
+
+
+def handle_add_server(state: NodeState, message: AddServerRequest, out: list[Message]) -> NodeState:
+    if state.role is not Role.LEADER:
+        status = Status.NOT_LEADER
+    elif message.server in state.config:
+        status = Status.ALREADY_MEMBER
+    else:
+        status = change_refusal(state)
+    if status is not None:
+        out.append(AddServerResponse(state.id, message.src, message.server, status, state.leader_id))
+        return state
+    state = replace(state, catchup=CatchUp(message.server, message.src, 1, len(state.log), 0))
+    state = with_progress(state, fresh_progress(state, (message.server,))[0])
+    out.append(append_entries_to(state, message.server))
+    return state
+
+
+def handle_remove_server(state: NodeState, message: RemoveServerRequest, out: list[Message]) -> NodeState:
+    if state.role is not Role.LEADER:
+        status = Status.NOT_LEADER
+    elif message.server not in state.config:
+        status = Status.NOT_MEMBER
+    elif state.config == (message.server,):
+        status = Status.LAST_SERVER
+    else:
+        status = change_refusal(state)
+    if status is not None:
+        out.append(RemoveServerResponse(state.id, message.src, message.server, status, state.leader_id))
+        return state
+    servers = tuple(server for server in state.config if server != message.server)
+    return _append_change(state, servers, PendingChange(False, message.server, message.src, len(state.log) + 1), out)
+
+
+def _append_change(
+    state: NodeState, servers: tuple[str, ...], pending: PendingChange, out: list[Message]
+) -> NodeState:
+    state = append_as_leader(state, ConfigChange(servers))
+    state = replace(state, pending_changes=state.pending_changes + (pending,))
+    broadcast_append_entries(state, out)
+    return advance_commit(state, out)
+
+
+def advance_catchup_clock(state: NodeState, ticks: int, out: list[Message]) -> NodeState:
+    """A catch-up round that outlasts an election timeout fails the AddServer."""
+    catchup = state.catchup
+    if catchup is None:
+        return state
+    elapsed = catchup.round_ticks + ticks
+    if elapsed > state.params.election_timeout_low:
+        out.append(AddServerResponse(state.id, catchup.requester, catchup.server, Status.TIMEOUT, state.id))
+        return replace(state, catchup=None, progress=tuple(p for p in state.progress if p.peer != catchup.server))
+    return replace(state, catchup=replace(catchup, round_ticks=elapsed))
+
+
+def settle_membership(state: NodeState, out: list[Message]) -> NodeState:
+    """After each step of a leader: finish catch-up rounds, answer committed changes, leave if removed."""
+    catchup = state.catchup
+    if catchup is not None and progress_of(state, catchup.server).match_index >= catchup.round_target:
+        last = len(state.log)
+        if progress_of(state, catchup.server).match_index >= last or catchup.round >= state.params.catchup_rounds:
+            state = replace(state, catchup=None)
+            servers = tuple(sorted(state.config + (catchup.server,)))
+            state = _append_change(state, servers, PendingChange(True, catchup.server, catchup.requester, last + 1), out)
+        else:
+            state = replace(state, catchup=CatchUp(catchup.server, catchup.requester, catchup.round + 1, last, 0))
+    if state.pending_changes and state.pending_changes[0].index <= state.commit_index:
+        done = tuple(p for p in state.pending_changes if p.index <= state.commit_index)
+        for change in done:
+            response = AddServerResponse if change.add else RemoveServerResponse
+            out.append(response(state.id, change.requester, change.server, Status.OK, state.id))
+        state = replace(state, pending_changes=state.pending_changes[len(done) :])
+    if state.id not in state.config and state.config_index <= state.commit_index:
+        state = replace(become_follower(state), leader_id=None)
+    return state

@@ -1,0 +1,163 @@
+"""The messages a Raft node consumes and emits, and the log entries they carry.
+
+Every value here is an immutable, hashable msgspec Struct: the checker stores
+and deduplicates them, and the HTTP service and trace files encode them as
+tagged JSON, so a decoded message is type-checked before `handle` sees it.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class _Value(msgspec.Struct, frozen=True, gc=False, tag=True):
+    """Immutable, hashable, tagged by class name in JSON."""
+
+
+# ---- log entries -----------------------------------------------------------
+
+
+class Noop(_Value):
+    """Appended by a new leader so it can commit an entry of its own term."""
+
+
+class ClientCommand(_Value):
+    """A state-machine operation; (client, seq) identifies it for deduplication."""
+
+    client: str
+    seq: int
+    op: tuple[str, ...]
+
+
+class ConfigChange(_Value):
+    """A cluster configuration: it takes effect as soon as it is in a log."""
+
+    servers: tuple[str, ...]
+
+
+Payload = Noop | ClientCommand | ConfigChange
+
+
+class Entry(msgspec.Struct, frozen=True, gc=False):
+    term: int
+    payload: Payload
+
+
+# ---- node-to-node messages -------------------------------------------------
+
+
+class AppendEntriesRequest(_Value):
+    src: str
+    dst: str
+    term: int
+    prev_log_index: int
+    prev_log_term: int
+    entries: tuple[Entry, ...]
+    leader_commit: int
+
+
+class AppendEntriesResponse(_Value):
+    """`match_index` on success; on failure `conflict_index` is where to retry."""
+
+    src: str
+    dst: str
+    term: int
+    success: bool
+    match_index: int = 0
+    conflict_index: int = 0
+
+
+class RequestVoteRequest(_Value):
+    src: str
+    dst: str
+    term: int
+    last_log_index: int
+    last_log_term: int
+
+
+class RequestVoteResponse(_Value):
+    src: str
+    dst: str
+    term: int
+    vote_granted: bool
+
+
+# ---- clients and membership ------------------------------------------------
+
+
+class Status:
+    """Status strings shared by client and membership responses."""
+
+    OK = "ok"
+    NOT_LEADER = "not_leader"
+    TIMEOUT = "timeout"
+    CHANGE_IN_PROGRESS = "change_in_progress"
+    LEADER_NOT_READY = "leader_not_ready"
+    ALREADY_MEMBER = "already_member"
+    NOT_MEMBER = "not_member"
+    LAST_SERVER = "last_server"
+
+
+class ClientRequest(_Value):
+    src: str
+    dst: str
+    seq: int
+    op: tuple[str, ...]
+
+
+class ClientResponse(_Value):
+    src: str
+    dst: str
+    seq: int
+    status: str
+    result: str | None = None
+    leader_hint: str | None = None
+
+
+class AddServerRequest(_Value):
+    src: str
+    dst: str
+    server: str
+
+
+class AddServerResponse(_Value):
+    src: str
+    dst: str
+    server: str
+    status: str
+    leader_hint: str | None = None
+
+
+class RemoveServerRequest(_Value):
+    src: str
+    dst: str
+    server: str
+
+
+class RemoveServerResponse(_Value):
+    src: str
+    dst: str
+    server: str
+    status: str
+    leader_hint: str | None = None
+
+
+class Tick(_Value):
+    """The passage of `ticks` units of logical time at one node."""
+
+    ticks: int = 1
+
+
+Message = (
+    AppendEntriesRequest
+    | AppendEntriesResponse
+    | RequestVoteRequest
+    | RequestVoteResponse
+    | ClientRequest
+    | ClientResponse
+    | AddServerRequest
+    | AddServerResponse
+    | RemoveServerRequest
+    | RemoveServerResponse
+    | Tick
+)

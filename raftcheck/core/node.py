@@ -1,0 +1,113 @@
+"""The one entry point: `handle(state, message) -> (new_state, outgoing)`.
+
+`handle` is pure and deterministic: it never reads a clock, sleeps, does I/O
+or uses global randomness. A message of an unknown type, addressed to another
+node, or with out-of-range fields is ignored, leaving the state unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from msgspec.structs import replace
+
+from raftcheck.core.election import (
+    can_campaign,
+    handle_request_vote,
+    handle_request_vote_response,
+    start_election,
+)
+from raftcheck.core.membership import (
+    advance_catchup_clock,
+    handle_add_server,
+    handle_remove_server,
+    settle_membership,
+)
+from raftcheck.core.messages import (
+    AddServerRequest,
+    AppendEntriesRequest,
+    AppendEntriesResponse,
+    ClientRequest,
+    Message,
+    RemoveServerRequest,
+    RequestVoteRequest,
+    RequestVoteResponse,
+    Tick,
+)
+from raftcheck.core.replication import (
+    broadcast_append_entries,
+    handle_append_entries,
+    handle_append_entries_response,
+    handle_client_request,
+)
+from raftcheck.core.state import NodeState, Role
+from raftcheck.core.terms import adopt_term
+
+Handler = Callable[[NodeState, Message, list[Message]], NodeState]
+
+
+def handle_tick(state: NodeState, message: Tick, out: list[Message]) -> NodeState:
+    """Advance the logical clock: leaders send heartbeats, members time out into elections."""
+    ticks = message.ticks
+    if ticks < 1:
+        return state
+    if state.role is Role.LEADER:
+        elapsed = state.heartbeat_elapsed + ticks
+        if elapsed >= state.params.heartbeat_interval:
+            broadcast_append_entries(state, out)
+            elapsed = 0
+        state = replace(state, heartbeat_elapsed=elapsed)
+        return advance_catchup_clock(state, ticks, out)
+    if not can_campaign(state):
+        elapsed = min(state.election_elapsed + ticks, state.election_timeout)
+        return state if elapsed == state.election_elapsed else replace(state, election_elapsed=elapsed)
+    elapsed = state.election_elapsed + ticks
+    if elapsed >= state.election_timeout:
+        return start_election(state, out)
+    return replace(state, election_elapsed=elapsed)
+
+
+def ticks_until_timer(state: NodeState) -> int | None:
+    """Ticks until this node's next timer fires, or None if it has no timer to fire."""
+    if state.role is Role.LEADER:
+        ticks = state.params.heartbeat_interval - state.heartbeat_elapsed
+        if state.catchup is not None:
+            ticks = min(ticks, state.params.election_timeout_low - state.catchup.round_ticks + 1)
+        return max(ticks, 1)
+    if can_campaign(state):
+        return max(state.election_timeout - state.election_elapsed, 1)
+    return None
+
+
+_HANDLERS: dict[type, Handler] = {
+    AppendEntriesRequest: handle_append_entries,
+    AppendEntriesResponse: handle_append_entries_response,
+    RequestVoteRequest: handle_request_vote,
+    RequestVoteResponse: handle_request_vote_response,
+    ClientRequest: handle_client_request,
+    AddServerRequest: handle_add_server,
+    RemoveServerRequest: handle_remove_server,
+}
+
+_CARRIES_TERM = (AppendEntriesRequest, AppendEntriesResponse, RequestVoteRequest, RequestVoteResponse)
+
+
+def handle(state: NodeState, message: Message) -> tuple[NodeState, tuple[Message, ...]]:
+    """Apply one message to one node; return its new state and the messages it sends."""
+    kind = type(message)
+    out: list[Message] = []
+    if kind is Tick:
+        state = handle_tick(state, message, out)
+    else:
+        handler = _HANDLERS.get(kind)
+        if handler is None or message.dst != state.id or message.src == state.id:
+            return state, ()
+        if kind in _CARRIES_TERM:
+            if message.term < 0:
+                return state, ()
+            if message.term > state.current_term:
+                state = adopt_term(state, message.term)
+        state = handler(state, message, out)
+    if state.role is Role.LEADER:
+        state = settle_membership(state, out)
+    return state, tuple(out)

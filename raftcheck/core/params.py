@@ -1,0 +1,26 @@
+"""Per-node parameters that never change while a node runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from raftcheck.core.rules import Rules
+from raftcheck.core.statemachine import KeyValueStore
+
+
+class NodeParams(msgspec.Struct, frozen=True, gc=False):
+    """Timing in ticks, the catch-up budget for new servers, rules, machine.
+
+    `seed` feeds the node's private generator of election timeouts, so two runs
+    with the same seed make the same choices in any process.
+    """
+
+    election_timeout_low: int = 10
+    election_timeout_high: int = 20
+    heartbeat_interval: int = 3
+    catchup_rounds: int = 10
+    seed: int = 0
+    rules: Rules = Rules()
+    state_machine: Any = KeyValueStore()

@@ -1,0 +1,229 @@
+"""Log replication (paper 5.3): AppendEntries on both sides, commit and apply."""
+
+from __future__ import annotations
+
+from msgspec.structs import replace
+
+from raftcheck.core.log import latest_config, term_at
+from raftcheck.core.messages import (
+    AppendEntriesRequest,
+    AppendEntriesResponse,
+    ClientCommand,
+    ClientRequest,
+    ClientResponse,
+    ConfigChange,
+    Entry,
+    Message,
+    Payload,
+    Status,
+)
+from raftcheck.core.quorum import committed_index
+from raftcheck.core.state import NodeState, Progress, Role
+from raftcheck.core.terms import become_follower
+
+# ---- leader side -----------------------------------------------------------
+
+
+def replication_targets(state: NodeState) -> tuple[str, ...]:
+    """Peers the leader replicates to: the configuration, plus a server catching up."""
+    peers = tuple(server for server in state.config if server != state.id)
+    if state.catchup is not None and state.catchup.server not in peers:
+        peers += (state.catchup.server,)
+    return peers
+
+
+def progress_of(state: NodeState, peer: str) -> Progress:
+    """The leader's progress record for `peer`; one it never tracked starts from the beginning."""
+    for progress in state.progress:
+        if progress.peer == peer:
+            return progress
+    return Progress(peer, 1, 0)
+
+
+def fresh_progress(state: NodeState, peers: tuple[str, ...]) -> tuple[Progress, ...]:
+    """Paper Fig. 2: on election, nextIndex = last log index + 1 and matchIndex = 0."""
+    return tuple(Progress(peer, len(state.log) + 1, 0) for peer in sorted(peers))
+
+
+def with_progress(state: NodeState, updated: Progress) -> NodeState:
+    kept = tuple(p for p in state.progress if p.peer != updated.peer)
+    return replace(state, progress=tuple(sorted(kept + (updated,), key=_peer_key)))
+
+
+def _peer_key(progress: Progress) -> str:
+    return progress.peer
+
+
+def append_entries_to(state: NodeState, peer: str) -> AppendEntriesRequest:
+    """Everything from the peer's nextIndex on, with the commit index (a heartbeat if empty)."""
+    prev = progress_of(state, peer).next_index - 1
+    log = state.log
+    return AppendEntriesRequest(
+        state.id, peer, state.current_term, prev, term_at(log, prev), log[prev:], state.commit_index
+    )
+
+
+def broadcast_append_entries(state: NodeState, out: list[Message]) -> None:
+    for peer in replication_targets(state):
+        out.append(append_entries_to(state, peer))
+
+
+def append_as_leader(state: NodeState, payload: Payload) -> NodeState:
+    """Append an entry of the current term; a configuration takes effect at once."""
+    log = state.log + (Entry(state.current_term, payload),)
+    if type(payload) is ConfigChange:
+        return replace(state, log=log, config=payload.servers, config_index=len(log))
+    return replace(state, log=log)
+
+
+def advance_commit(state: NodeState, out: list[Message]) -> NodeState:
+    """Commit the highest index on a majority (Fig. 8: only if it is of this term)."""
+    matches = {p.peer: p.match_index for p in state.progress}
+    matches[state.id] = len(state.log)
+    index = committed_index(state.config, matches)
+    if index <= state.commit_index:
+        return state
+    if state.params.rules.commit_current_term_only and term_at(state.log, index) != state.current_term:
+        return state
+    return apply_committed(state, index, out)
+
+
+def handle_client_request(state: NodeState, message: ClientRequest, out: list[Message]) -> NodeState:
+    if state.role is not Role.LEADER:
+        out.append(
+            ClientResponse(state.id, message.src, message.seq, Status.NOT_LEADER, None, state.leader_id)
+        )
+        return state
+    for client, seq, result in state.sessions:
+        if client == message.src and seq == message.seq:
+            out.append(ClientResponse(state.id, client, seq, Status.OK, result, state.id))
+            return state
+    state = append_as_leader(state, ClientCommand(message.src, message.seq, message.op))
+    broadcast_append_entries(state, out)
+    return advance_commit(state, out)
+
+
+def handle_append_entries_response(
+    state: NodeState, message: AppendEntriesResponse, out: list[Message]
+) -> NodeState:
+    if state.role is not Role.LEADER or message.term > state.current_term:
+        return state
+    if message.term < state.current_term and state.params.rules.match_index_from_current_term_only:
+        return state
+    if message.src not in replication_targets(state):
+        return state
+    progress = progress_of(state, message.src)
+    if message.success:
+        if not 0 <= message.match_index <= len(state.log):
+            return state
+        match = max(progress.match_index, message.match_index)
+        state = with_progress(state, Progress(message.src, max(progress.next_index, match + 1), match))
+        state = advance_commit(state, out)
+        if match < len(state.log):
+            out.append(append_entries_to(state, message.src))
+        return state
+    retry = max(progress.match_index + 1, min(progress.next_index - 1, message.conflict_index))
+    state = with_progress(state, Progress(message.src, max(retry, 1), progress.match_index))
+    out.append(append_entries_to(state, message.src))
+    return state
+
+
+# ---- follower side ---------------------------------------------------------
+
+
+def handle_append_entries(state: NodeState, message: AppendEntriesRequest, out: list[Message]) -> NodeState:
+    prev = message.prev_log_index
+    if prev < 0 or message.leader_commit < 0:
+        return state
+    if message.term < state.current_term:
+        out.append(AppendEntriesResponse(state.id, message.src, state.current_term, False))
+        return state
+    if state.role is Role.LEADER:
+        return state
+    if state.role is Role.CANDIDATE:
+        state = become_follower(state)
+    state = replace(state, leader_id=message.src, election_elapsed=0)
+    log = state.log
+    if prev > len(log):
+        out.append(AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, len(log) + 1))
+        return state
+    if state.params.rules.check_prev_log_term and term_at(log, prev) != message.prev_log_term:
+        out.append(
+            AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, _first_index_of_term(log, prev))
+        )
+        return state
+    state = _store_entries(state, prev, message.entries)
+    last_new = prev + len(message.entries)
+    if message.leader_commit > state.commit_index:
+        bound = last_new if state.params.rules.follower_commit_to_last_new_entry else len(state.log)
+        commit = min(message.leader_commit, bound)
+        if commit > state.commit_index:
+            state = apply_committed(state, commit, out)
+    out.append(AppendEntriesResponse(state.id, message.src, state.current_term, True, last_new))
+    return state
+
+
+def _first_index_of_term(log: tuple[Entry, ...], index: int) -> int:
+    """Where the run of entries sharing the term at `index` begins: the fast back-off hint."""
+    term = term_at(log, index)
+    while index > 1 and log[index - 2].term == term:
+        index -= 1
+    return index
+
+
+def _store_entries(state: NodeState, prev: int, entries: tuple[Entry, ...]) -> NodeState:
+    """Merge `entries` after `prev`, deleting only from the first real conflict."""
+    log = state.log
+    if not state.params.rules.truncate_only_on_conflict:
+        merged = log[:prev] + entries
+        return state if merged == log else _with_log(state, merged, prev + 1)
+    for offset, entry in enumerate(entries):
+        index = prev + 1 + offset
+        if index > len(log):
+            return _with_log(state, log + entries[offset:], index)
+        if log[index - 1].term != entry.term:
+            return _with_log(state, log[: index - 1] + entries[offset:], index)
+    return state
+
+
+def _with_log(state: NodeState, log: tuple[Entry, ...], first_changed: int) -> NodeState:
+    """Install a changed log; re-derive the configuration if it was cut or extended.
+
+    A Bootstrap node becomes a Follower once a configuration naming it arrives.
+    """
+    if first_changed <= state.config_index or any(type(e.payload) is ConfigChange for e in log[first_changed - 1 :]):
+        config, config_index = latest_config(log, state.id, state.bootstrap)
+        role = Role.FOLLOWER if state.role is Role.BOOTSTRAP and state.id in config else state.role
+        return replace(state, log=log, config=config, config_index=config_index, role=role)
+    return replace(state, log=log)
+
+
+# ---- applying committed entries --------------------------------------------
+
+
+def apply_committed(state: NodeState, commit_index: int, out: list[Message]) -> NodeState:
+    """Advance commit and apply entries to the state machine; a leader answers clients.
+
+    A (client, seq) already applied is not applied again: its stored result is reused.
+    """
+    machine, sessions = state.machine, state.sessions
+    leader = state.role is Role.LEADER
+    for entry in state.log[state.commit_index : commit_index]:
+        payload = entry.payload
+        if type(payload) is not ClientCommand:
+            continue
+        result, machine, sessions = _apply_command(state, machine, sessions, payload)
+        if leader:
+            out.append(ClientResponse(state.id, payload.client, payload.seq, Status.OK, result, state.id))
+    return replace(state, commit_index=commit_index, machine=machine, sessions=sessions)
+
+
+def _apply_command(state: NodeState, machine, sessions, command: ClientCommand):
+    for position, (client, seq, result) in enumerate(sessions):
+        if client == command.client:
+            if command.seq <= seq:
+                return (result if command.seq == seq else None), machine, sessions
+            machine, result = state.params.state_machine.apply(machine, command.op)
+            return result, machine, sessions[:position] + ((client, command.seq, result),) + sessions[position + 1 :]
+    machine, result = state.params.state_machine.apply(machine, command.op)
+    return result, machine, tuple(sorted(sessions + ((command.client, command.seq, result),)))

@@ -1,0 +1,76 @@
+"""A node's state: one immutable value, split into what is durable and what is not."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+import msgspec
+
+from raftcheck.core.messages import Entry
+from raftcheck.core.params import NodeParams
+
+
+class Role(enum.StrEnum):
+    FOLLOWER = "follower"
+    CANDIDATE = "candidate"
+    LEADER = "leader"
+    BOOTSTRAP = "bootstrap"
+
+
+class Progress(msgspec.Struct, frozen=True, gc=False):
+    """A leader's view of one peer's log (paper Fig. 2: nextIndex, matchIndex)."""
+
+    peer: str
+    next_index: int
+    match_index: int
+
+
+class CatchUp(msgspec.Struct, frozen=True, gc=False):
+    """An AddServer in its catch-up phase (thesis 4.2.1): the current round."""
+
+    server: str
+    requester: str
+    round: int
+    round_target: int
+    round_ticks: int
+
+
+class PendingChange(msgspec.Struct, frozen=True, gc=False):
+    """A membership change whose configuration entry is in the log, awaiting commit."""
+
+    add: bool
+    server: str
+    requester: str
+    index: int
+
+
+class NodeState(msgspec.Struct, frozen=True, gc=False):
+    """Everything a node knows. `current_term`, `voted_for` and `log` are durable.
+
+    `config` is the configuration in effect: the latest ConfigChange in the
+    log (committed or not, thesis 4.1), remembered with its index so commit and
+    truncation can be decided without rescanning the log.
+    """
+
+    id: str
+    bootstrap: bool
+    params: NodeParams
+    role: Role
+    current_term: int
+    voted_for: str | None
+    log: tuple[Entry, ...]
+    config: tuple[str, ...]
+    config_index: int
+    commit_index: int
+    machine: Any
+    sessions: tuple[tuple[str, int, str | None], ...]
+    leader_id: str | None
+    votes: tuple[str, ...]
+    progress: tuple[Progress, ...]
+    catchup: CatchUp | None
+    pending_changes: tuple[PendingChange, ...]
+    election_elapsed: int
+    election_timeout: int
+    heartbeat_elapsed: int
+    rng: int

@@ -1,0 +1,38 @@
+"""The replicated state machine: a pluggable, deterministic, immutable value.
+
+The core applies committed ClientCommand operations through a StateMachine;
+the default is a key-value map. A machine must be a hashable value (so node
+states stay hashable) and `apply` must be a pure function.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import msgspec
+
+
+class StateMachine(Protocol):
+    def initial(self) -> Any:
+        """The state before any command is applied."""
+
+    def apply(self, state: Any, op: tuple[str, ...]) -> tuple[Any, str | None]:
+        """Apply one operation; return the new state and the client's result."""
+
+
+class KeyValueStore(msgspec.Struct, frozen=True, gc=False):
+    """A string map kept as a sorted tuple of pairs: ("set", k, v) and ("get", k)."""
+
+    def initial(self) -> tuple[tuple[str, str], ...]:
+        return ()
+
+    def apply(self, state: tuple[tuple[str, str], ...], op: tuple[str, ...]) -> tuple[Any, str | None]:
+        match op:
+            case ("set", key, value):
+                kept = [pair for pair in state if pair[0] != key]
+                kept.append((key, value))
+                return tuple(sorted(kept)), value
+            case ("get", key):
+                return state, dict(state).get(key)
+            case _:
+                return state, f"error: unknown operation {op!r}"
