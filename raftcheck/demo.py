@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from raftcheck.core import AddServerRequest, ClientRequest
 from raftcheck.simulation import SimulatedCluster
 
 CLIENT = "client"
@@ -14,24 +15,11 @@ def build_and_replicate(seed: int = 7, loss: float = 0.1) -> SimulatedCluster:
     cluster.run_until(lambda c: c.leader() == "n1")
     for server in ("n2", "n3"):
         cluster.start(server, bootstrap=True)
-        _until_ok(cluster, lambda c, s=server: c.add_server(CLIENT, c.leader() or "n1", s))
-    _until_ok(cluster, lambda c: c.client_request(CLIENT, c.leader() or "n1", 1, "set", "x", "42"))
-    _until_ok(cluster, lambda c: c.client_request(CLIENT, c.leader() or "n1", 2, "get", "x"))
+        cluster.call(lambda target, s=server: AddServerRequest(CLIENT, target, s))
+    cluster.call(lambda target: ClientRequest(CLIENT, target, 1, ("set", "x", "42")))
+    cluster.call(lambda target: ClientRequest(CLIENT, target, 2, ("get", "x")))
     cluster.run_until(lambda c: all(s.commit_index == len(s.log) for s in c.nodes.values()))
     return cluster
-
-
-def _until_ok(cluster: SimulatedCluster, send, attempts: int = 10, patience: int = 40) -> None:
-    """Send a request, retrying with the same id until an "ok" reply arrives."""
-    for _ in range(attempts):
-        seen = len(cluster.client_inbox)
-        send(cluster)
-        try:
-            cluster.run_until(lambda c: any(m.status == "ok" for m in c.client_inbox[seen:]), patience)
-            return
-        except TimeoutError:
-            continue
-    raise TimeoutError("the request never succeeded")
 
 
 def render_timeline(cluster: SimulatedCluster) -> str:

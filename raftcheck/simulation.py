@@ -11,6 +11,7 @@ and the history is available to assertions.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from raftcheck.core import (
@@ -80,6 +81,24 @@ class SimulatedCluster:
     def remove_server(self, client: str, node_id: str, server: str) -> None:
         self.send(RemoveServerRequest(client, node_id, server))
 
+    def call(self, make: Callable[[str], Message], attempts: int = 20, patience: int = 60) -> Message:
+        """Send `make(target)` to the current leader, retrying the same request until it succeeds.
+
+        Returns the "ok" reply. Retries reuse the request's id, so the core's
+        deduplication, not the caller, keeps a retried write from applying twice.
+        """
+        for _ in range(attempts):
+            live = sorted(n for n in self.nodes if n not in self.down)
+            request = make(self.leader() or live[0])
+            seen = len(self.client_inbox)
+            self.send(request)
+            try:
+                self.run_until(lambda c: _ok_reply(request, c.client_inbox[seen:]) is not None, patience)
+            except TimeoutError:
+                continue
+            return _ok_reply(request, self.client_inbox[seen:])
+        raise TimeoutError(f"{request!r} never succeeded")
+
     # ---- running ---------------------------------------------------------
 
     def run_round(self) -> None:
@@ -139,6 +158,15 @@ class SimulatedCluster:
 
     def _record(self, node_id: str, text: str) -> None:
         self.events.append(Event(self.time, node_id, text))
+
+
+def _ok_reply(request: Message, replies: list[Message]) -> Message | None:
+    key = getattr(request, "seq", None), getattr(request, "server", None)
+    for reply in replies:
+        if reply.dst == request.src and reply.status == "ok":
+            if (getattr(reply, "seq", None), getattr(reply, "server", None)) == key:
+                return reply
+    return None
 
 
 def _describe_reply(message: Message) -> str:

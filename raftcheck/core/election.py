@@ -14,13 +14,13 @@ from raftcheck.core.replication import (
     fresh_progress,
     replication_targets,
 )
-from raftcheck.core.state import NodeState, Role
+from raftcheck.core.state import BOOTSTRAP, CANDIDATE, LEADER, NodeState
 from raftcheck.core.terms import reset_election_timer
 
 
 def can_campaign(state: NodeState) -> bool:
     """Only members time out into elections; Bootstrap nodes and removed servers wait."""
-    return state.role is not Role.BOOTSTRAP and state.role is not Role.LEADER and state.id in state.config
+    return state.role is not BOOTSTRAP and state.role is not LEADER and state.id in state.config
 
 
 def start_election(state: NodeState, out: list[Message]) -> NodeState:
@@ -28,7 +28,7 @@ def start_election(state: NodeState, out: list[Message]) -> NodeState:
     state = reset_election_timer(state)
     state = replace(
         state,
-        role=Role.CANDIDATE,
+        role=CANDIDATE,
         current_term=state.current_term + 1,
         voted_for=state.id,
         votes=(state.id,),
@@ -47,7 +47,7 @@ def handle_request_vote(state: NodeState, message: RequestVoteRequest, out: list
     rules = state.params.rules
     granted = (
         message.term == state.current_term
-        and not (rules.bootstrap_does_not_vote and state.role is Role.BOOTSTRAP)
+        and not (rules.bootstrap_does_not_vote and state.role is BOOTSTRAP)
         and (not rules.vote_once_per_term or state.voted_for in (None, message.src))
         and (not rules.log_up_to_date_check or is_up_to_date(message.last_log_term, message.last_log_index, state.log))
     )
@@ -58,7 +58,7 @@ def handle_request_vote(state: NodeState, message: RequestVoteRequest, out: list
 
 
 def handle_request_vote_response(state: NodeState, message: RequestVoteResponse, out: list[Message]) -> NodeState:
-    if state.role is not Role.CANDIDATE or not message.vote_granted:
+    if state.role is not CANDIDATE or not message.vote_granted:
         return state
     rules = state.params.rules
     if message.term != state.current_term and rules.count_current_term_votes_only:
@@ -75,7 +75,7 @@ def become_leader(state: NodeState, out: list[Message]) -> NodeState:
     """Take office: the first leader writes the configuration into the log, then a no-op."""
     state = replace(
         state,
-        role=Role.LEADER,
+        role=LEADER,
         leader_id=state.id,
         progress=fresh_progress(state, replication_targets(state)),
         catchup=None,

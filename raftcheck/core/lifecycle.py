@@ -5,7 +5,7 @@ from __future__ import annotations
 from raftcheck.core.log import latest_config, names_member
 from raftcheck.core.messages import Entry
 from raftcheck.core.params import NodeParams
-from raftcheck.core.state import NodeState, Role
+from raftcheck.core.state import BOOTSTRAP, FOLLOWER, NodeState
 from raftcheck.core.timer import draw_timeout, initial_rng
 
 
@@ -48,7 +48,7 @@ def _recover(
         id=node_id,
         bootstrap=bootstrap,
         params=params,
-        role=Role.BOOTSTRAP if waiting else Role.FOLLOWER,
+        role=BOOTSTRAP if waiting else FOLLOWER,
         current_term=term,
         voted_for=voted_for,
         log=log,

@@ -29,7 +29,7 @@ from raftcheck.core.replication import (
     progress_of,
     with_progress,
 )
-from raftcheck.core.state import CatchUp, NodeState, PendingChange, Role
+from raftcheck.core.state import LEADER, CatchUp, NodeState, PendingChange
 from raftcheck.core.terms import become_follower
 
 
@@ -46,7 +46,7 @@ def change_refusal(state: NodeState) -> str | None:
 
 
 def handle_add_server(state: NodeState, message: AddServerRequest, out: list[Message]) -> NodeState:
-    if state.role is not Role.LEADER:
+    if state.role is not LEADER:
         status = Status.NOT_LEADER
     elif message.server in state.config:
         status = Status.ALREADY_MEMBER
@@ -62,7 +62,7 @@ def handle_add_server(state: NodeState, message: AddServerRequest, out: list[Mes
 
 
 def handle_remove_server(state: NodeState, message: RemoveServerRequest, out: list[Message]) -> NodeState:
-    if state.role is not Role.LEADER:
+    if state.role is not LEADER:
         status = Status.NOT_LEADER
     elif message.server not in state.config:
         status = Status.NOT_MEMBER

@@ -40,7 +40,7 @@ from raftcheck.core.replication import (
     handle_append_entries_response,
     handle_client_request,
 )
-from raftcheck.core.state import NodeState, Role
+from raftcheck.core.state import LEADER, NodeState
 from raftcheck.core.terms import adopt_term
 
 Handler = Callable[[NodeState, Message, list[Message]], NodeState]
@@ -51,7 +51,7 @@ def handle_tick(state: NodeState, message: Tick, out: list[Message]) -> NodeStat
     ticks = message.ticks
     if ticks < 1:
         return state
-    if state.role is Role.LEADER:
+    if state.role is LEADER:
         elapsed = state.heartbeat_elapsed + ticks
         if elapsed >= state.params.heartbeat_interval:
             broadcast_append_entries(state, out)
@@ -69,7 +69,7 @@ def handle_tick(state: NodeState, message: Tick, out: list[Message]) -> NodeStat
 
 def ticks_until_timer(state: NodeState) -> int | None:
     """Ticks until this node's next timer fires, or None if it has no timer to fire."""
-    if state.role is Role.LEADER:
+    if state.role is LEADER:
         ticks = state.params.heartbeat_interval - state.heartbeat_elapsed
         if state.catchup is not None:
             ticks = min(ticks, state.params.election_timeout_low - state.catchup.round_ticks + 1)
@@ -108,6 +108,6 @@ def handle(state: NodeState, message: Message) -> tuple[NodeState, tuple[Message
             if message.term > state.current_term:
                 state = adopt_term(state, message.term)
         state = handler(state, message, out)
-    if state.role is Role.LEADER:
+    if state.role is LEADER:
         state = settle_membership(state, out)
     return state, tuple(out)

@@ -18,7 +18,7 @@ from raftcheck.core.messages import (
     Status,
 )
 from raftcheck.core.quorum import committed_index
-from raftcheck.core.state import NodeState, Progress, Role
+from raftcheck.core.state import BOOTSTRAP, CANDIDATE, FOLLOWER, LEADER, NodeState, Progress
 from raftcheck.core.terms import become_follower
 
 # ---- leader side -----------------------------------------------------------
@@ -89,7 +89,7 @@ def advance_commit(state: NodeState, out: list[Message]) -> NodeState:
 
 
 def handle_client_request(state: NodeState, message: ClientRequest, out: list[Message]) -> NodeState:
-    if state.role is not Role.LEADER:
+    if state.role is not LEADER:
         out.append(
             ClientResponse(state.id, message.src, message.seq, Status.NOT_LEADER, None, state.leader_id)
         )
@@ -106,7 +106,7 @@ def handle_client_request(state: NodeState, message: ClientRequest, out: list[Me
 def handle_append_entries_response(
     state: NodeState, message: AppendEntriesResponse, out: list[Message]
 ) -> NodeState:
-    if state.role is not Role.LEADER or message.term > state.current_term:
+    if state.role is not LEADER or message.term > state.current_term:
         return state
     if message.term < state.current_term and state.params.rules.match_index_from_current_term_only:
         return state
@@ -138,9 +138,9 @@ def handle_append_entries(state: NodeState, message: AppendEntriesRequest, out: 
     if message.term < state.current_term:
         out.append(AppendEntriesResponse(state.id, message.src, state.current_term, False))
         return state
-    if state.role is Role.LEADER:
+    if state.role is LEADER:
         return state
-    if state.role is Role.CANDIDATE:
+    if state.role is CANDIDATE:
         state = become_follower(state)
     state = replace(state, leader_id=message.src, election_elapsed=0)
     log = state.log
@@ -193,7 +193,7 @@ def _with_log(state: NodeState, log: tuple[Entry, ...], first_changed: int) -> N
     """
     if first_changed <= state.config_index or any(type(e.payload) is ConfigChange for e in log[first_changed - 1 :]):
         config, config_index = latest_config(log, state.id, state.bootstrap)
-        role = Role.FOLLOWER if state.role is Role.BOOTSTRAP and state.id in config else state.role
+        role = FOLLOWER if state.role is BOOTSTRAP and state.id in config else state.role
         return replace(state, log=log, config=config, config_index=config_index, role=role)
     return replace(state, log=log)
 
@@ -207,7 +207,7 @@ def apply_committed(state: NodeState, commit_index: int, out: list[Message]) -> 
     A (client, seq) already applied is not applied again: its stored result is reused.
     """
     machine, sessions = state.machine, state.sessions
-    leader = state.role is Role.LEADER
+    leader = state.role is LEADER
     for entry in state.log[state.commit_index : commit_index]:
         payload = entry.payload
         if type(payload) is not ClientCommand:

@@ -18,6 +18,11 @@ class Role(enum.StrEnum):
     BOOTSTRAP = "bootstrap"
 
 
+# Module-level aliases: reading an Enum member through its class costs ~0.2 us
+# on CPython 3.11, and `handle` compares roles on every call.
+FOLLOWER, CANDIDATE, LEADER, BOOTSTRAP = Role.FOLLOWER, Role.CANDIDATE, Role.LEADER, Role.BOOTSTRAP
+
+
 class Progress(msgspec.Struct, frozen=True, gc=False):
     """A leader's view of one peer's log (paper Fig. 2: nextIndex, matchIndex)."""
 

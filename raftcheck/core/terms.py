@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from msgspec.structs import replace
 
-from raftcheck.core.state import NodeState, Role
+from raftcheck.core.state import BOOTSTRAP, FOLLOWER, LEADER, NodeState
 from raftcheck.core.timer import draw_timeout
 
 
@@ -20,11 +20,11 @@ def adopt_term(state: NodeState, term: int) -> NodeState:
     With `step_down_on_higher_term` off the node takes the term but keeps its
     role, so a leader stays leader in a term it did not win.
     """
-    if not state.params.rules.step_down_on_higher_term or state.role is Role.BOOTSTRAP:
+    if not state.params.rules.step_down_on_higher_term or state.role is BOOTSTRAP:
         role = state.role
     else:
-        role = Role.FOLLOWER
-    if role is Role.LEADER:
+        role = FOLLOWER
+    if role is LEADER:
         return replace(state, current_term=term, voted_for=None, votes=())
     return replace(
         state,
@@ -41,4 +41,4 @@ def adopt_term(state: NodeState, term: int) -> NodeState:
 
 def become_follower(state: NodeState) -> NodeState:
     """Leave candidacy or leadership within the same term."""
-    return replace(state, role=Role.FOLLOWER, votes=(), progress=(), catchup=None, pending_changes=())
+    return replace(state, role=FOLLOWER, votes=(), progress=(), catchup=None, pending_changes=())

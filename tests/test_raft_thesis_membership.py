@@ -1,0 +1,171 @@
+"""One test per membership rule of Ongaro's thesis (chapter 4) and the Bootstrap role."""
+
+from msgspec.structs import replace
+
+from helpers import THREE, ack, config_log, elect, fire_timer, member, of_type, step
+from raftcheck.core import (
+    AddServerRequest,
+    AddServerResponse,
+    AppendEntriesRequest,
+    ClientRequest,
+    ConfigChange,
+    Entry,
+    Noop,
+    RemoveServerRequest,
+    RemoveServerResponse,
+    RequestVoteRequest,
+    Role,
+    Status,
+    Tick,
+    boot,
+    restart,
+    ticks_until_timer,
+)
+
+
+def committed_leader(servers=THREE):
+    """A leader of term 2 that has committed its no-op, so it may change membership."""
+    leader, _ = elect(member("a", servers=servers))
+    for peer in servers[1:]:
+        leader, _ = step(leader, ack(leader, peer))
+    assert leader.commit_index == len(leader.log)
+    return leader
+
+
+def test_4_4_first_server_forms_a_cluster_of_one_and_writes_its_configuration():
+    state, _ = fire_timer(boot("a"))
+    assert state.role is Role.LEADER
+    assert state.log == (Entry(1, ConfigChange(("a",))), Entry(1, Noop()))
+    assert state.commit_index == 2
+
+
+def test_bootstrap_node_never_campaigns_and_is_not_a_member():
+    state = boot("n2", bootstrap=True)
+    assert state.role is Role.BOOTSTRAP and state.config == ()
+    assert ticks_until_timer(state) is None
+    state, sent = step(state, Tick(1000))
+    assert state.role is Role.BOOTSTRAP and sent == []
+
+
+def test_bootstrap_node_never_grants_a_vote():
+    state = boot("n2", bootstrap=True)
+    state, sent = step(state, RequestVoteRequest("a", "n2", 3, 5, 3))
+    assert sent[0].vote_granted is False and state.voted_for is None
+    assert state.current_term == 3 and state.role is Role.BOOTSTRAP
+
+
+def test_bootstrap_node_becomes_follower_when_a_configuration_naming_it_arrives():
+    state = boot("n2", bootstrap=True)
+    only_leader = config_log(("a",))
+    state, _ = step(state, AppendEntriesRequest("a", "n2", 1, 0, 0, only_leader, 1))
+    assert state.role is Role.BOOTSTRAP
+    with_n2 = (Entry(1, ConfigChange(("a", "n2"))),)
+    state, _ = step(state, AppendEntriesRequest("a", "n2", 1, 1, 1, with_n2, 1))
+    assert state.role is Role.FOLLOWER and state.config == ("a", "n2")
+    assert restart(state).role is Role.FOLLOWER
+    assert restart(boot("n2", bootstrap=True)).role is Role.BOOTSTRAP
+
+
+def test_4_1_configuration_takes_effect_on_append_and_rolls_back_on_truncation():
+    state = member("b", log=config_log(THREE, 1))
+    four = (Entry(1, ConfigChange(THREE + ("d",))),)
+    state, _ = step(state, AppendEntriesRequest("a", "b", 1, 2, 1, four, 0))
+    assert state.config == THREE + ("d",) and state.config_index == 3
+    state, _ = step(state, AppendEntriesRequest("c", "b", 2, 2, 1, (Entry(2, Noop()),), 0))
+    assert state.config == THREE and state.config_index == 1
+
+
+def test_4_2_1_add_server_catches_up_the_new_server_before_changing_configuration():
+    leader = committed_leader()
+    leader, sent = step(leader, AddServerRequest("admin", "a", "d"))
+    assert leader.config == THREE and leader.catchup.server == "d"
+    assert [m.dst for m in of_type(sent, AppendEntriesRequest)] == ["d"]
+    leader, sent = step(leader, ack(leader, "d"))
+    assert leader.config == THREE + ("d",) and leader.catchup is None
+    assert sorted(m.dst for m in of_type(sent, AppendEntriesRequest)) == ["b", "c", "d"]
+    assert of_type(sent, AddServerResponse) == []
+    leader, sent = step(leader, ack(leader, "b"), ack(leader, "c"))
+    assert of_type(sent, AddServerResponse) == [AddServerResponse("a", "admin", "d", Status.OK, "a")]
+
+
+def test_4_2_1_catch_up_runs_further_rounds_while_the_log_grows():
+    leader = committed_leader()
+    leader, _ = step(leader, AddServerRequest("admin", "a", "d"))
+    first_target = leader.catchup.round_target
+    leader, _ = step(leader, ClientRequest("cl", "a", 1, ("set", "x", "1")))
+    leader, _ = step(leader, ack(leader, "d", first_target))
+    assert leader.catchup.round == 2 and leader.catchup.round_target == len(leader.log)
+    leader, _ = step(leader, ack(leader, "d"))
+    assert "d" in leader.config
+
+
+def test_4_2_1_add_server_fails_with_timeout_when_a_round_outlasts_an_election_timeout():
+    leader = committed_leader()
+    leader, _ = step(leader, AddServerRequest("admin", "a", "d"))
+    leader, sent = step(leader, Tick(leader.params.election_timeout_low + 1))
+    assert of_type(sent, AddServerResponse) == [AddServerResponse("a", "admin", "d", Status.TIMEOUT, "a")]
+    assert leader.catchup is None and leader.config == THREE
+
+
+def test_4_2_1_catch_up_is_bounded_in_rounds():
+    leader = committed_leader()
+    leader = replace(leader, params=replace(leader.params, catchup_rounds=2))
+    leader, _ = step(leader, AddServerRequest("admin", "a", "d"))
+    for seq in (1, 2):
+        target = leader.catchup.round_target
+        leader, _ = step(leader, ClientRequest("cl", "a", seq, ("set", "x", str(seq))))
+        leader, _ = step(leader, ack(leader, "d", target))
+    assert "d" in leader.config, "after the last round the server is added even if the log grew"
+
+
+def test_4_3_remove_server_appends_configuration_and_answers_when_committed():
+    leader = committed_leader()
+    leader, _ = step(leader, RemoveServerRequest("admin", "a", "c"))
+    assert leader.config == ("a", "b")
+    leader, sent = step(leader, ack(leader, "b"))
+    assert of_type(sent, RemoveServerResponse) == [RemoveServerResponse("a", "admin", "c", Status.OK, "a")]
+
+
+def test_4_2_2_removed_leader_steps_down_once_the_entry_commits():
+    leader = committed_leader()
+    leader, _ = step(leader, RemoveServerRequest("admin", "a", "a"))
+    assert leader.role is Role.LEADER and leader.config == ("b", "c")
+    leader, _ = step(leader, ack(leader, "b"))
+    assert leader.role is Role.LEADER, "its own copy does not count toward the new majority"
+    leader, _ = step(leader, ack(leader, "c"))
+    assert leader.role is Role.FOLLOWER and leader.commit_index == len(leader.log)
+    assert ticks_until_timer(leader) is None, "a removed server does not campaign"
+
+
+def test_4_1_leader_refuses_a_change_while_the_previous_one_is_uncommitted():
+    leader = committed_leader()
+    leader, _ = step(leader, RemoveServerRequest("admin", "a", "c"))
+    _, sent = step(leader, RemoveServerRequest("admin", "a", "b"))
+    assert sent[0].status == Status.CHANGE_IN_PROGRESS
+    _, sent = step(leader, AddServerRequest("admin", "a", "d"))
+    assert sent[0].status == Status.CHANGE_IN_PROGRESS
+
+
+def test_4_1_leader_refuses_a_change_until_it_commits_an_entry_of_its_term_2015_fix():
+    follower, _ = step(member("a"), AppendEntriesRequest("b", "a", 1, 1, 1, (), 1))
+    leader, _ = elect(follower)
+    assert leader.config_index <= leader.commit_index < len(leader.log)
+    leader, sent = step(leader, AddServerRequest("admin", "a", "d"))
+    assert sent == [AddServerResponse("a", "admin", "d", Status.LEADER_NOT_READY, "a")]
+    leader, sent = step(leader, ack(leader, "b"), AddServerRequest("admin", "a", "d"))
+    assert leader.catchup is not None
+
+
+def test_membership_requests_get_clear_statuses():
+    leader = committed_leader()
+    assert step(leader, AddServerRequest("x", "a", "b"))[1][0].status == Status.ALREADY_MEMBER
+    assert step(leader, RemoveServerRequest("x", "a", "z"))[1][0].status == Status.NOT_MEMBER
+    follower, _ = step(member("b"), AppendEntriesRequest("a", "b", 1, 1, 1, (), 0))
+    assert step(follower, AddServerRequest("x", "b", "d"))[1] == [
+        AddServerResponse("b", "x", "d", Status.NOT_LEADER, "a")
+    ]
+    assert step(follower, RemoveServerRequest("x", "b", "c"))[1][0].status == Status.NOT_LEADER
+    alone, _ = fire_timer(boot("a"))
+    assert step(alone, RemoveServerRequest("x", "a", "a"))[1][0].status == Status.LAST_SERVER
+    leader, _ = step(leader, AddServerRequest("admin", "a", "d"))
+    assert step(leader, AddServerRequest("x", "a", "e"))[1][0].status == Status.CHANGE_IN_PROGRESS
