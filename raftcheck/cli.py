@@ -1,15 +1,151 @@
-"""The `raftcheck` command line."""
+"""The `raftcheck` command line: check specs, explore ad hoc, replay traces, list rules, demo."""
 
 from __future__ import annotations
 
-import click
+import sys
+from pathlib import Path
 
+import click
+from rich.console import Console
+
+from raftcheck.core import RULE_DESCRIPTIONS
 from raftcheck.demo import build_and_replicate, render_timeline
+from raftcheck.progress import progress_reporter
+from raftcheck.properties import ALL_INVARIANTS
+from raftcheck.reports import write_json, write_junit
+from raftcheck.runner import Outcome, run_spec
+from raftcheck.search import Limits
+from raftcheck.spec import Spec, SpecError, build_settings, check_invariants, load_spec, spec_paths
+from raftcheck.timeline import timeline_table
+from raftcheck.trace import TraceError, load_trace, replay, save_trace
+
+DEFAULT_SPECS = Path(__file__).resolve().parent.parent / "specs"
+
+console = Console(highlight=False)
+
+
+def fail(message: str, code: int = 2) -> None:
+    """One clear line on stderr and a non-zero exit: the only way bad input leaves."""
+    Console(stderr=True, highlight=False).print(f"error: {message}", markup=False)
+    sys.exit(code)
 
 
 @click.group()
 def main() -> None:
-    """raftcheck: a pure Raft core and the tools that check it."""
+    """raftcheck: a pure Raft core and the tools that check it exhaustively."""
+
+
+@main.command()
+@click.argument("targets", nargs=-1, type=click.Path())
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON report here.")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="Write a JUnit XML report here.")
+@click.option("--trace-dir", type=click.Path(file_okay=False), help="Save each counterexample as DIR/<spec>.json.")
+@click.option("--quick", is_flag=True, help="Skip specs marked `ci = false` (the big ones).")
+@click.option("--show-counterexamples", is_flag=True, help="Print every counterexample, not only unexpected ones.")
+@click.option("--max-states", type=click.IntRange(min=1), help="Stop each spec after this many states (partial).")
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True), help="Stop each spec after this long.")
+def check(targets, json_path, junit_path, trace_dir, quick, show_counterexamples, max_states, max_seconds) -> None:
+    """Run specs (default: the repository's specs/) and compare each verdict with its expectation.
+
+    Exit status: 0 when every verdict matches, 1 when one does not, 2 on bad input.
+    """
+    try:
+        specs = [load_spec(path) for path in spec_paths(list(targets) or [str(DEFAULT_SPECS)])]
+    except SpecError as error:
+        fail(str(error))
+    if quick:
+        specs = [spec for spec in specs if spec.ci]
+    if trace_dir:
+        Path(trace_dir).mkdir(parents=True, exist_ok=True)
+    overrides = Limits(max_states=max_states, max_seconds=max_seconds)
+    outcomes: list[Outcome] = []
+    for spec in specs:
+        with progress_reporter(console, spec.name) as progress:
+            outcome = run_spec(spec, progress, overrides)
+        outcomes.append(outcome)
+        console.print(_outcome_line(outcome), markup=False)
+        if outcome.trace is not None and (show_counterexamples or not outcome.matches):
+            _print_counterexample(outcome.trace)
+        if outcome.trace is not None and trace_dir:
+            save_trace(outcome.trace, Path(trace_dir) / f"{spec.name}.json")
+    if json_path:
+        write_json(outcomes, json_path)
+    if junit_path:
+        write_junit(outcomes, junit_path)
+    mismatched = [o.spec.name for o in outcomes if not o.matches]
+    console.print(
+        f"{len(outcomes)} specs, {len(outcomes) - len(mismatched)} as expected, {len(mismatched)} not"
+        + (f": {', '.join(mismatched)}" if mismatched else ""),
+        markup=False,
+    )
+    sys.exit(1 if mismatched else 0)
+
+
+@main.command()
+@click.option("--nodes", type=click.IntRange(1, 7), default=3, show_default=True)
+@click.option("--bootstrap", multiple=True, help="A node that boots in Bootstrap mode (repeat).")
+@click.option("--member", "members", multiple=True, help="A node of the initial configuration (repeat).")
+@click.option("--timer", type=click.Choice(["fire", "tick"]), default="fire", show_default=True)
+@click.option("--max-term", type=int, default=2, show_default=True)
+@click.option("--max-log", type=int, default=4, show_default=True)
+@click.option("--max-in-flight", type=int, default=4, show_default=True)
+@click.option("--max-depth", type=click.IntRange(min=1))
+@click.option("--client-requests", type=int, default=1, show_default=True)
+@click.option("--membership-changes", type=int, default=0, show_default=True)
+@click.option("--crashes", type=int, default=0, show_default=True)
+@click.option("--drops", type=int, default=0, show_default=True)
+@click.option("--duplicates", type=int, default=0, show_default=True)
+@click.option("--disable-rule", "disabled", multiple=True, help="Switch a safety rule off (repeat); see `rules`.")
+@click.option("--invariant", "invariants", multiple=True, help="Check only these invariants (repeat).")
+@click.option("--no-symmetry", is_flag=True, help="Do not identify states that differ only by node names.")
+@click.option("--dfs", is_flag=True, help="Depth-first (needs --max-depth): less memory, not shortest.")
+@click.option("--max-states", type=click.IntRange(min=1))
+@click.option("--max-seconds", type=click.FloatRange(min=0, min_open=True))
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False), help="Save a counterexample as JSON here.")
+def explore(**options) -> None:
+    """Explore a cluster described by flags; print the verdict and any counterexample.
+
+    Exit status: 0 pass, 1 violation, 2 bad input, 3 stopped early (partial).
+    """
+    try:
+        spec = _spec_from_options(options)
+    except SpecError as error:
+        fail(str(error))
+    with progress_reporter(console, spec.name) as progress:
+        outcome = run_spec(spec, progress)
+    console.print(_outcome_line(outcome, show_expectation=False), markup=False)
+    if outcome.trace is not None:
+        _print_counterexample(outcome.trace)
+        if options["trace_path"]:
+            save_trace(outcome.trace, options["trace_path"])
+    sys.exit({"pass": 0, "violation": 1}.get(outcome.verdict, 3))
+
+
+@main.command(name="replay")
+@click.argument("trace_file", type=click.Path(dir_okay=False))
+def replay_command(trace_file: str) -> None:
+    """Re-run a saved counterexample against the real core and confirm the violation."""
+    try:
+        trace = load_trace(trace_file)
+    except TraceError as error:
+        fail(str(error))
+    replayed = replay(trace)
+    if replayed.views:
+        console.print(timeline_table(replayed))
+    if not replayed.confirms:
+        fail(f"the trace does not replay: {replayed.error}", code=1)
+    name, message = replayed.broken
+    if name != trace.invariant:
+        fail(f"the trace breaks {name}, not {trace.invariant} as recorded: {message}", code=1)
+    console.print(f"confirmed: {name} breaks after step {len(trace.actions)}: {message}", markup=False)
+
+
+@main.command()
+def rules() -> None:
+    """List the safety-rule switches, each with the rule it enforces."""
+    width = max(map(len, RULE_DESCRIPTIONS))
+    for name, description in RULE_DESCRIPTIONS.items():
+        console.print(f"{name:<{width}}  {description}", markup=False)
 
 
 @main.command()
@@ -17,4 +153,56 @@ def main() -> None:
 @click.option("--loss", default=0.1, show_default=True, type=click.FloatRange(0.0, 0.5), help="Message loss rate.")
 def demo(seed: int, loss: float) -> None:
     """Build a 3-node cluster one server at a time and replicate a write, as a timeline."""
-    click.echo(render_timeline(build_and_replicate(seed, loss)))
+    console.print(render_timeline(build_and_replicate(seed, loss)), markup=False)
+
+
+def _spec_from_options(options: dict) -> Spec:
+    where = "option "
+    settings = build_settings(
+        nodes=options["nodes"],
+        bootstrap=tuple(options["bootstrap"]),
+        initial_members=tuple(options["members"]) or None,
+        disabled_rules=tuple(options["disabled"]),
+        where=where,
+        symmetry=not options["no_symmetry"],
+        timer=options["timer"],
+        election_timeout=(10, 20),
+        heartbeat_interval=3,
+        catchup_rounds=2,
+        **{key: options[key] for key in ("crashes", "drops", "duplicates", "max_term", "max_log", "max_in_flight")},
+        client_requests=options["client_requests"],
+        membership_changes=options["membership_changes"],
+    )
+    invariants = check_invariants(tuple(options["invariants"]) or ALL_INVARIANTS, where)
+    if options["dfs"] and options["max_depth"] is None:
+        raise SpecError("option --dfs: depth-first search needs --max-depth")
+    return Spec(
+        name="explore",
+        path="(command line)",
+        description="",
+        ci=True,
+        settings=settings,
+        invariants=invariants,
+        search="dfs" if options["dfs"] else "bfs",
+        limits=Limits(options["max_depth"], options["max_states"], options["max_seconds"]),
+        expected_verdict="pass",
+        expected_invariant=None,
+    )
+
+
+def _outcome_line(outcome: Outcome, show_expectation: bool = True) -> str:
+    r = outcome.result
+    mark = ("ok  " if outcome.matches else "FAIL") if show_expectation else ""
+    expectation = f" (expected {outcome.expected})" if show_expectation and not outcome.matches else ""
+    return (
+        f"{mark} {outcome.spec.name:<36} {outcome.found}{expectation}: {r.states:,} states, "
+        f"{r.transitions:,} transitions, depth {r.depth}, {r.seconds:.2f}s, {r.states_per_second:,.0f} states/s"
+    ).strip()
+
+
+def _print_counterexample(trace) -> None:
+    replayed = replay(trace)
+    console.print(timeline_table(replayed))
+    console.print(f"{trace.invariant} violated: {trace.message}", markup=False)
+    if not replayed.confirms:
+        console.print(f"warning: the counterexample did not replay: {replayed.error}", markup=False)

@@ -1,0 +1,61 @@
+"""The steps of a cluster execution, as data: replayable and encodable as JSON traces."""
+
+from __future__ import annotations
+
+import msgspec
+
+from raftcheck.core.messages import Message
+
+
+class _Action(msgspec.Struct, frozen=True, gc=False, tag=True):
+    pass
+
+
+class FireTimer(_Action):
+    """Enough ticks at `node` to fire its next timer (election or heartbeat)."""
+
+    node: str
+
+
+class TickOnce(_Action):
+    """One tick at `node` (specs with real clock granularity)."""
+
+    node: str
+
+
+class Deliver(_Action):
+    message: Message
+
+
+class Drop(_Action):
+    message: Message
+
+
+class Duplicate(_Action):
+    message: Message
+
+
+class Restart(_Action):
+    """`node` crashes and restarts from its durable state."""
+
+    node: str
+
+
+class ClientWrite(_Action):
+    """A client asks leader `node` to set a key; the value names the request."""
+
+    node: str
+    seq: int
+
+
+class AddServer(_Action):
+    node: str
+    server: str
+
+
+class RemoveServer(_Action):
+    node: str
+    server: str
+
+
+Action = FireTimer | TickOnce | Deliver | Drop | Duplicate | Restart | ClientWrite | AddServer | RemoveServer

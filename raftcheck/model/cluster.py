@@ -1,0 +1,343 @@
+"""A Raft cluster over the real core: nodes, an unordered lossy network, history.
+
+A `World` is one global state: the interned node states (by position), the
+multiset of messages in flight (sorted interned ids), the failure budgets
+used so far, and the history variables the invariants need: which node led
+which term, and the committed log prefix with the term each entry was first
+seen committed in. The model knows Raft and the failure model, nothing about
+search strategy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import groupby, permutations, product
+from typing import NamedTuple
+
+from msgspec.structs import replace
+
+from raftcheck.core import (
+    AddServerRequest,
+    ClientRequest,
+    ConfigChange,
+    Entry,
+    Message,
+    NodeState,
+    RemoveServerRequest,
+    Tick,
+    boot,
+    handle,
+    restart,
+    ticks_until_timer,
+)
+from raftcheck.model.actions import (
+    Action,
+    AddServer,
+    ClientWrite,
+    Deliver,
+    Drop,
+    Duplicate,
+    FireTimer,
+    RemoveServer,
+    Restart,
+    TickOnce,
+)
+from raftcheck.model.settings import ClusterSettings
+from raftcheck.model.symmetry import rename_node, symmetry_group
+from raftcheck.model.universe import Handler, Universe
+
+CLIENT = "client"
+_MASK = (1 << 64) - 1
+
+# positions in World.used
+CLIENTS, CHANGES, CRASHES, DROPS, DUPLICATES = range(5)
+
+
+class World(NamedTuple):
+    nodes: tuple[int, ...]
+    network: tuple[int, ...]
+    used: tuple[int, int, int, int, int]
+    elected: tuple[tuple[int, int], ...]
+    committed: tuple[int, ...]
+    commit_terms: tuple[int, ...]
+
+
+class ClusterView(NamedTuple):
+    """A World with its interned ids resolved: what invariants and timelines read.
+
+    `keys` (the interned node ids) and `committed_keys` identify node states
+    and the committed prefix cheaply, so invariants can memoise per node or
+    per pair in `memo`, a dict that lives as long as the model.
+    """
+
+    names: tuple[str, ...]
+    nodes: tuple[NodeState, ...]
+    network: tuple[Message, ...]
+    elected: tuple[tuple[int, str], ...]
+    committed: tuple[Entry, ...]
+    commit_terms: tuple[int, ...]
+    keys: tuple[int, ...]
+    committed_keys: tuple[int, ...]
+    memo: dict
+
+
+def abstract_clock(state: NodeState) -> NodeState:
+    """Forget clock readings: with timers that may fire at any moment they do not matter."""
+    if state.election_elapsed or state.election_timeout or state.heartbeat_elapsed or state.rng:
+        return replace(state, election_elapsed=0, election_timeout=0, heartbeat_elapsed=0, rng=0)
+    return state
+
+
+class RaftClusterModel:
+    """The cluster as a search model (see raftcheck.search.model.Model)."""
+
+    def __init__(self, settings: ClusterSettings, handler: Handler = handle, properties=(), transition_properties=()):
+        self.settings = settings
+        self.names = settings.nodes
+        self.properties = list(properties)
+        self.transition_properties = list(transition_properties)
+        self._fire = settings.timer == "fire"
+        initial = [self._boot(name) for name in self.names]
+        classes = _interchangeable(self.names, initial) if settings.symmetry and self._fire else []
+        self.group = symmetry_group(classes, len(self.names)) if classes else [tuple(range(len(self.names)))]
+        self._perm_index = {perm: index for index, perm in enumerate(self.group)}
+        self._classes = classes
+        renamings = [{self.names[old]: self.names[new] for old, new in enumerate(perm)} for perm in self.group]
+        self.normalize = abstract_clock if self._fire else _same
+        self.universe = Universe(self.names, handler, self.normalize, renamings)
+        members = [s for s in initial if s.commit_index]
+        committed = tuple(self.universe.log[self.universe.node(members[0])]) if members else ()
+        self._initial = World(
+            tuple(self.universe.node(s) for s in initial), (), (0, 0, 0, 0, 0), (), committed, (0,) * len(committed)
+        )
+        self._tick = self.universe.message(Tick())
+        self._committed_fps: dict[tuple[tuple[int, ...], int], int] = {}
+        self._memo: dict = {}
+        self._recent_views: list[tuple[World | None, ClusterView | None]] = [(None, None), (None, None)]
+
+    def _boot(self, name: str) -> NodeState:
+        s = self.settings
+        if s.initial_members and name in s.initial_members:
+            node = boot(name, False, s.params)
+            log = (Entry(0, ConfigChange(tuple(sorted(s.initial_members)))),)
+            # The initial configuration is committed by construction: the cluster was set up with it.
+            node = replace(restart(replace(node, log=log)), commit_index=1)
+        else:
+            node = boot(name, name in s.bootstrap, s.params)
+        return abstract_clock(node) if self._fire else node
+
+    # ---- the Model interface ----------------------------------------------
+
+    def initial_states(self) -> list[World]:
+        return [self._initial]
+
+    def expandable(self, world: World) -> bool:
+        bounds = self.settings.bounds
+        u = self.universe
+        if len(world.network) > bounds.max_in_flight:
+            return False
+        return all(u.term[n] <= bounds.max_term and len(u.log[n]) <= bounds.max_log for n in world.nodes)
+
+    def successors(self, world: World) -> Iterator[tuple[Action, World]]:
+        u = self.universe
+        names = self.names
+        budgets = self.settings.budgets
+        used = world.used
+        for position, node in enumerate(world.nodes):
+            if self._fire:
+                ticks = ticks_until_timer(u.node_states[node])
+                if ticks is not None:
+                    tick = self._tick if ticks == 1 else u.message(Tick(ticks))
+                    yield FireTimer(names[position]), self._step(world, position, tick, None)
+            else:
+                yield TickOnce(names[position]), self._step(world, position, self._tick, None)
+        previous = None
+        for message in world.network:
+            if message == previous:
+                continue
+            previous = message
+            decoded = u.messages[message]
+            yield Deliver(decoded), self._step(world, u.destination[message], message, message)
+            if used[DROPS] < budgets.drops:
+                yield Drop(decoded), self._with_network(world, _without(world.network, message), DROPS)
+            if used[DUPLICATES] < budgets.duplicates:
+                yield Duplicate(decoded), self._with_network(world, _sorted_with(world.network, message), DUPLICATES)
+        if used[CRASHES] < budgets.crashes:
+            for position, node in enumerate(world.nodes):
+                revived = u.node(self.normalize(restart(u.node_states[node])))
+                nodes = world.nodes[:position] + (revived,) + world.nodes[position + 1 :]
+                yield Restart(names[position]), world._replace(nodes=nodes, used=_spend(used, CRASHES))
+        for position, node in enumerate(world.nodes):
+            if u.is_leader[node]:
+                yield from self._requests_at(world, position)
+
+    def _requests_at(self, world: World, position: int) -> Iterator[tuple[Action, World]]:
+        u = self.universe
+        name = self.names[position]
+        budgets = self.settings.budgets
+        used = world.used
+        if used[CLIENTS] < budgets.client_requests:
+            seq = used[CLIENTS] + 1
+            request = u.message(ClientRequest(CLIENT, name, seq, ("set", "x", f"v{seq}")))
+            yield ClientWrite(name, seq), self._step(world, position, request, None, CLIENTS)
+        if used[CHANGES] < budgets.membership_changes:
+            config = u.node_states[world.nodes[position]].config
+            for server in self.names:
+                if server not in config:
+                    request = u.message(AddServerRequest(CLIENT, name, server))
+                    yield AddServer(name, server), self._step(world, position, request, None, CHANGES)
+                elif len(config) > 1:
+                    request = u.message(RemoveServerRequest(CLIENT, name, server))
+                    yield RemoveServer(name, server), self._step(world, position, request, None, CHANGES)
+
+    def next_state(self, world: World, action: Action) -> World:
+        """Replay one action; ValueError if it is not enabled in `world`."""
+        for candidate, successor in self.successors(world):
+            if candidate == action:
+                return successor
+        raise ValueError(f"action {action!r} is not enabled in this state")
+
+    def fingerprint(self, world: World) -> int:
+        if not self._classes:
+            return self._fingerprint_as(world, 0, self.group[0])
+        return min(self._fingerprint_as(world, self._perm_index[p], p) for p in self._candidate_perms(world))
+
+    # ---- transitions -------------------------------------------------------
+
+    def _step(self, world: World, position: int, message: int, consumed: int | None, spend: int | None = None) -> World:
+        u = self.universe
+        before = world.nodes[position]
+        after, sent = u.step(before, message)
+        network = world.network
+        if consumed is not None or sent:
+            pool = list(network)
+            if consumed is not None:
+                pool.remove(consumed)
+            pool.extend(sent)
+            pool.sort()
+            network = tuple(pool)
+        nodes = world.nodes[:position] + (after,) + world.nodes[position + 1 :]
+        elected, committed, terms = world.elected, world.committed, world.commit_terms
+        if after != before:
+            if u.is_leader[after] and (u.term[after], position) not in elected:
+                elected = tuple(sorted(elected + ((u.term[after], position),)))
+            commit = u.commit[after]
+            if commit > len(committed):
+                committed = committed + u.log[after][len(committed) : commit]
+                terms = terms + (u.term[after],) * (commit - len(terms))
+        used = world.used if spend is None else _spend(world.used, spend)
+        return World(nodes, network, used, elected, committed, terms)
+
+    def _with_network(self, world: World, network: tuple[int, ...], spend: int) -> World:
+        return world._replace(network=network, used=_spend(world.used, spend))
+
+    # ---- fingerprints and symmetry -----------------------------------------
+
+    def _fingerprint_as(self, world: World, renaming: int, perm: tuple[int, ...]) -> int:
+        """The stable fingerprint of `world` with its nodes renamed by `perm`."""
+        u = self.universe
+        nodes = [0] * len(perm)
+        for old, node in enumerate(world.nodes):
+            fp = u.node_fps[node][renaming]
+            nodes[perm[old]] = fp if fp is not None else u.node_fp(node, renaming)
+        network = 0
+        for message in world.network:
+            fp = u.message_fps[message][renaming]
+            network += fp if fp is not None else u.message_fp(message, renaming)
+        elected = tuple(sorted((term, perm[position]) for term, position in world.elected)) if world.elected else ()
+        key = (world.committed, renaming)
+        committed = self._committed_fps.get(key)
+        if committed is None:
+            committed = self._committed_fps[key] = hash(tuple(u.entry_fp(e, renaming) for e in world.committed))
+        return hash((tuple(nodes), network & _MASK, world.used, elected, committed, world.commit_terms))
+
+    def _candidate_perms(self, world: World) -> list[tuple[int, ...]]:
+        """Renamings that sort each class of interchangeable nodes by shape; ties try every order.
+
+        Shapes are invariant under renaming, so a state and any renaming of it
+        get the same candidate set and hence the same minimum: a canonical key.
+        """
+        shape = self.universe.shape
+        nodes = world.nodes
+        if len(self._classes) == 1:
+            cls = self._classes[0]
+            shapes = [shape[nodes[position]] for position in cls]
+            if len(set(shapes)) == len(cls):
+                perm = list(range(len(self.names)))
+                for new, (_, old) in zip(cls, sorted(zip(shapes, cls))):
+                    perm[old] = new
+                return [tuple(perm)]
+        options = []
+        for cls in self._classes:
+            ordered = sorted(cls, key=lambda position: shape[nodes[position]])
+            if len({shape[nodes[position]] for position in cls}) == len(cls):
+                options.append([tuple(ordered)])
+                continue
+            ties = [tuple(group) for _, group in groupby(ordered, key=lambda position: shape[nodes[position]])]
+            options.append([sum(choice, ()) for choice in product(*(permutations(t) for t in ties))])
+        perms = []
+        for orders in product(*options):
+            perm = list(range(len(self.names)))
+            for cls, order in zip(self._classes, orders):
+                for new, old in zip(cls, order):
+                    perm[old] = new
+            perms.append(tuple(perm))
+        return perms
+
+    # ---- reading a world ---------------------------------------------------
+
+    def view(self, world: World) -> ClusterView:
+        """Resolve a world; the last two are memoised, as every invariant reads the same worlds."""
+        recent = self._recent_views
+        if recent[0][0] is world:
+            return recent[0][1]
+        if recent[1][0] is world:
+            recent.reverse()
+            return recent[0][1]
+        u = self.universe
+        view = ClusterView(
+            self.names,
+            tuple(map(u.node_states.__getitem__, world.nodes)),
+            tuple(map(u.messages.__getitem__, world.network)),
+            tuple((term, self.names[position]) for term, position in world.elected),
+            tuple(map(u.entries.__getitem__, world.committed)),
+            world.commit_terms,
+            world.nodes,
+            world.committed,
+            self._memo,
+        )
+        self._recent_views = [(world, view), self._recent_views[0]]
+        return view
+
+
+def _interchangeable(names: tuple[str, ...], initial: list[NodeState]) -> list[tuple[int, ...]]:
+    """Classes of positions whose initial states are equal up to their names (size > 1)."""
+    classes: list[list[int]] = []
+    for position, state in enumerate(initial):
+        for cls in classes:
+            first = cls[0]
+            swap = {names[position]: names[first], names[first]: names[position]}
+            if rename_node(state, swap) == rename_node(initial[first], {}):
+                cls.append(position)
+                break
+        else:
+            classes.append([position])
+    return [tuple(cls) for cls in classes if len(cls) > 1]
+
+
+def _same(state: NodeState) -> NodeState:
+    return state
+
+
+def _spend(used: tuple[int, ...], which: int) -> tuple[int, ...]:
+    return used[:which] + (used[which] + 1,) + used[which + 1 :]
+
+
+def _without(network: tuple[int, ...], message: int) -> tuple[int, ...]:
+    index = network.index(message)
+    return network[:index] + network[index + 1 :]
+
+
+def _sorted_with(network: tuple[int, ...], message: int) -> tuple[int, ...]:
+    index = network.index(message)
+    return network[:index] + (message,) + network[index:]

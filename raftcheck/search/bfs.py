@@ -1,0 +1,88 @@
+"""Breadth-first search storing fingerprints with parent links.
+
+Only 64-bit fingerprints and (parent, action) links are kept for visited
+states; the frontier holds whole states. Because states are checked when first
+discovered, level by level, the first violation found is at minimal depth, and
+its path is rebuilt from the parent links: the shortest counterexample.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from raftcheck.search.model import (
+    Limits,
+    Model,
+    Progress,
+    SearchResult,
+    Stats,
+    Violation,
+    first_broken,
+    first_broken_step,
+)
+
+PROGRESS_EVERY = 20_000
+BUDGET_CHECK_EVERY = 64
+
+
+def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | None = None) -> SearchResult:
+    stats = Stats()
+    parents: dict[int, tuple[int | None, object]] = {}
+    queue: deque = deque()
+    for index, state in enumerate(model.initial_states()):
+        key = model.fingerprint(state)
+        if key in parents:
+            continue
+        parents[key] = (None, index)
+        stats.states += 1
+        broken = first_broken(model.properties, state)
+        if broken:
+            return stats.result("violation", _violation(parents, key, broken))
+        queue.append((state, key, 0))
+    max_depth = limits.max_depth
+    expanded = 0
+    next_report = PROGRESS_EVERY
+    while queue:
+        state, key, depth = queue.popleft()
+        if depth > stats.depth:
+            stats.depth = depth
+        if (max_depth is not None and depth >= max_depth) or not model.expandable(state):
+            continue
+        for action, successor in model.successors(state):
+            stats.transitions += 1
+            if model.transition_properties:
+                broken = first_broken_step(model.transition_properties, state, action, successor)
+                if broken:
+                    return stats.result("violation", _violation(parents, key, broken, action))
+            next_key = model.fingerprint(successor)
+            if next_key in parents:
+                continue
+            parents[next_key] = (key, action)
+            stats.states += 1
+            broken = first_broken(model.properties, successor)
+            if broken:
+                stats.depth = depth + 1
+                return stats.result("violation", _violation(parents, next_key, broken))
+            queue.append((successor, next_key, depth + 1))
+        expanded += 1
+        if expanded % BUDGET_CHECK_EVERY == 0 and queue:
+            stopped = stats.out_of_budget(limits)
+            if stopped:
+                return stats.result("partial", stopped=stopped)
+        if progress is not None and stats.states >= next_report:
+            next_report = stats.states + PROGRESS_EVERY
+            stats.queued = len(queue)
+            progress(stats)
+    return stats.result("pass")
+
+
+def _violation(parents, key: int, broken: tuple[str, str], last_action=None) -> Violation:
+    """Walk parent links back to an initial state; return the path forward."""
+    actions = [] if last_action is None else [last_action]
+    parent, link = parents[key]
+    while parent is not None:
+        actions.append(link)
+        parent, link = parents[parent]
+    actions.reverse()
+    name, message = broken
+    return Violation(name, message, link, actions)

@@ -1,0 +1,120 @@
+"""The interface a model offers the search, and what a search returns (after Stateright)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
+
+S = TypeVar("S")
+A = TypeVar("A")
+
+
+class Property(NamedTuple):
+    """An invariant: `check(state)` returns None when it holds, else what went wrong."""
+
+    name: str
+    check: Callable[[Any], str | None]
+
+
+class TransitionProperty(NamedTuple):
+    """An invariant of steps: `check(before, action, after)` returns None or what went wrong."""
+
+    name: str
+    check: Callable[[Any, Any, Any], str | None]
+
+
+class Model(Protocol[S, A]):
+    properties: Sequence[Property]
+    transition_properties: Sequence[TransitionProperty]
+
+    def initial_states(self) -> Sequence[S]: ...
+
+    def successors(self, state: S) -> Iterable[tuple[A, S]]:
+        """Every enabled action with the state it leads to."""
+
+    def fingerprint(self, state: S) -> int:
+        """A 64-bit key, equal for states the search may treat as one (e.g. up to symmetry)."""
+
+    def expandable(self, state: S) -> bool:
+        """False for states beyond the model's bounds: checked, but not explored further."""
+
+    def next_state(self, state: S, action: A) -> S:
+        """Replay one action; raises ValueError if the action is not enabled in `state`."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int | None = None
+    max_states: int | None = None
+    max_seconds: float | None = None
+
+
+@dataclass
+class Violation(Generic[A]):
+    """A broken property and the path to it: the initial state's index, then the actions."""
+
+    property: str
+    message: str
+    initial: int
+    actions: list[A]
+
+
+@dataclass
+class SearchResult:
+    verdict: str  # "pass", "violation" or "partial"
+    states: int
+    transitions: int
+    depth: int
+    seconds: float
+    violation: Violation | None = None
+    stopped_because: str | None = None
+
+    @property
+    def states_per_second(self) -> float:
+        return self.states / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class Stats:
+    """Counters a search updates and reports to its progress callback."""
+
+    started: float = field(default_factory=time.perf_counter)
+    states: int = 0
+    transitions: int = 0
+    depth: int = 0
+    queued: int = 0
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.started
+
+    def out_of_budget(self, limits: Limits) -> str | None:
+        if limits.max_states is not None and self.states >= limits.max_states:
+            return f"reached --max-states {limits.max_states}"
+        if limits.max_seconds is not None and self.seconds >= limits.max_seconds:
+            return f"reached --max-seconds {limits.max_seconds:g}"
+        return None
+
+    def result(self, verdict: str, violation: Violation | None = None, stopped: str | None = None) -> SearchResult:
+        return SearchResult(verdict, self.states, self.transitions, self.depth, self.seconds, violation, stopped)
+
+
+def first_broken(properties: Sequence[Property], state: Any) -> tuple[str, str] | None:
+    for prop in properties:
+        message = prop.check(state)
+        if message is not None:
+            return prop.name, message
+    return None
+
+
+def first_broken_step(properties: Sequence[TransitionProperty], before: Any, action: Any, after: Any):
+    for prop in properties:
+        message = prop.check(before, action, after)
+        if message is not None:
+            return prop.name, message
+    return None
+
+
+Progress = Callable[[Stats], None]

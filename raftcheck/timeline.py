@@ -1,0 +1,97 @@
+"""Counterexamples as readable timelines: one row per step, one column per node."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+
+from raftcheck.core import (
+    AppendEntriesRequest,
+    AppendEntriesResponse,
+    Message,
+    NodeState,
+    RequestVoteRequest,
+    RequestVoteResponse,
+)
+from raftcheck.model.actions import (
+    Action,
+    AddServer,
+    ClientWrite,
+    Deliver,
+    Drop,
+    Duplicate,
+    FireTimer,
+    RemoveServer,
+    Restart,
+    TickOnce,
+)
+from raftcheck.model.cluster import ClusterView
+from raftcheck.properties.invariants import short_entry
+from raftcheck.trace import Replay
+
+_ROLE = {"follower": "F", "candidate": "C", "leader": "L", "bootstrap": "B"}
+
+
+def short_message(message: Message) -> str:
+    route = f"{message.src}->{message.dst} t{message.term}"
+    if type(message) is AppendEntriesRequest:
+        entries = ", ".join(short_entry(e) for e in message.entries)
+        return (
+            f"AppendEntries {route} prev={message.prev_log_index}/{message.prev_log_term} "
+            f"[{entries}] commit={message.leader_commit}"
+        )
+    if type(message) is AppendEntriesResponse:
+        if message.success:
+            return f"AppendEntries ok {route} match={message.match_index}"
+        return f"AppendEntries rejected {route} retry-from={message.conflict_index}"
+    if type(message) is RequestVoteRequest:
+        return f"RequestVote {route} last={message.last_log_index}/{message.last_log_term}"
+    if type(message) is RequestVoteResponse:
+        return f"Vote {'granted' if message.vote_granted else 'denied'} {route}"
+    return repr(message)
+
+
+def short_action(action: Action) -> str:
+    match action:
+        case FireTimer(node):
+            return f"{node}: timer fires"
+        case TickOnce(node):
+            return f"{node}: tick"
+        case Deliver(message):
+            return f"deliver {short_message(message)}"
+        case Drop(message):
+            return f"drop {short_message(message)}"
+        case Duplicate(message):
+            return f"duplicate {short_message(message)}"
+        case Restart(node):
+            return f"{node}: crash and restart"
+        case ClientWrite(node, seq):
+            return f"{node}: client writes x=v{seq}"
+        case AddServer(node, server):
+            return f"{node}: AddServer {server}"
+        case RemoveServer(node, server):
+            return f"{node}: RemoveServer {server}"
+    return repr(action)
+
+
+def short_node(node: NodeState) -> str:
+    """Role, term, commit index and log, e.g. `L t2 c1 [config{n1,n2}/0 noop/2]`."""
+    log = " ".join(short_entry(e).replace("@t", "/") for e in node.log)
+    vote = f" v:{node.voted_for}" if node.voted_for else ""
+    return f"{_ROLE[node.role.value]} t{node.current_term}{vote} c{node.commit_index} [{log}]"
+
+
+def timeline_table(replayed: Replay) -> Table:
+    """The replayed counterexample: the initial state, then each step and the state after it."""
+    views: list[ClusterView] = replayed.views
+    table = Table(show_lines=False, box=None, pad_edge=False, header_style="bold")
+    table.add_column("#", justify="right")
+    table.add_column("step")
+    for name in views[0].names:
+        table.add_column(name)
+    table.add_row("0", "initial state", *(Text(short_node(n)) for n in views[0].nodes))
+    for number, (action, view) in enumerate(zip(replayed.actions, views[1:]), 1):
+        before = views[number - 1]
+        cells = [Text(short_node(n) if n is not b else "") for n, b in zip(view.nodes, before.nodes)]
+        table.add_row(str(number), Text(short_action(action)), *cells)
+    return table
