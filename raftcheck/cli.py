@@ -21,12 +21,13 @@ from raftcheck.trace import TraceError, load_trace, replay, save_trace
 
 DEFAULT_SPECS = Path(__file__).resolve().parent.parent / "specs"
 
-console = Console(highlight=False)
+# Wide when writing to a log or a pipe, so CI logs keep one line per step.
+console = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 240)
 
 
 def fail(message: str, code: int = 2) -> None:
     """One clear line on stderr and a non-zero exit: the only way bad input leaves."""
-    Console(stderr=True, highlight=False).print(f"error: {message}", markup=False)
+    click.echo(f"error: {message}", err=True)
     sys.exit(code)
 
 

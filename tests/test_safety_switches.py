@@ -162,11 +162,13 @@ def test_persist_vote_and_term_off_forgets_the_vote_and_votes_twice():
         assert sent[0].vote_granted is granted_again
 
 
-def test_bootstrap_does_not_vote_off_lets_a_non_member_vote():
+def test_bootstrap_does_not_vote_off_grants_unrecorded_votes_twice_in_a_term():
     for params, granted in zip(both("bootstrap_does_not_vote"), (False, True)):
         waiting = boot("d", bootstrap=True, params=params)
-        _, sent = step(waiting, RequestVoteRequest("b", "d", 2, 1, 1))
-        assert sent[0].vote_granted is granted
+        waiting, first = step(waiting, RequestVoteRequest("b", "d", 2, 1, 1))
+        waiting, second = step(waiting, RequestVoteRequest("c", "d", 2, 1, 1))
+        assert first[0].vote_granted is second[0].vote_granted is granted
+        assert waiting.voted_for is None
 
 
 def _happy_path(rules: Rules):

@@ -45,13 +45,16 @@ def start_election(state: NodeState, out: list[Message]) -> NodeState:
 
 def handle_request_vote(state: NodeState, message: RequestVoteRequest, out: list[Message]) -> NodeState:
     rules = state.params.rules
-    granted = (
-        message.term == state.current_term
-        and not (rules.bootstrap_does_not_vote and state.role is BOOTSTRAP)
-        and (not rules.vote_once_per_term or state.voted_for in (None, message.src))
-        and (not rules.log_up_to_date_check or is_up_to_date(message.last_log_term, message.last_log_index, state.log))
-    )
-    if granted:
+    waiting = state.role is BOOTSTRAP
+    if waiting and rules.bootstrap_does_not_vote:
+        granted = False
+    else:
+        granted = (
+            message.term == state.current_term
+            and (not rules.vote_once_per_term or state.voted_for in (None, message.src))
+            and (not rules.log_up_to_date_check or is_up_to_date(message.last_log_term, message.last_log_index, state.log))
+        )
+    if granted and not waiting:
         state = replace(reset_election_timer(state), voted_for=message.src)
     out.append(RequestVoteResponse(state.id, message.src, state.current_term, granted))
     return state

@@ -25,7 +25,7 @@ RULE_DESCRIPTIONS: dict[str, str] = {
     "config_change_waits_for_commit": "A leader does not start a membership change while a previous one is uncommitted.",
     "config_change_waits_for_term_commit": "A leader does not start a membership change before committing an entry of its term (2015 fix).",
     "persist_vote_and_term": "currentTerm and votedFor survive a crash.",
-    "bootstrap_does_not_vote": "A server in Bootstrap mode is not a member and never grants a vote.",
+    "bootstrap_does_not_vote": "A server in Bootstrap mode never grants a vote (the original granted them unrecorded, so it could vote twice in a term).",
 }
 
 

@@ -1,0 +1,157 @@
+"""The command line: exit codes, reports, replay, and one-line errors for bad input."""
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from raftcheck.cli import main
+from raftcheck.core import RULE_DESCRIPTIONS
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+QUICK = ["vote_once_per_term.toml", "step_down_on_higher_term.toml", "build_cluster_through_bootstrap.toml"]
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory):
+    out = tmp_path_factory.mktemp("check")
+    result = run("check", *(SPECS / name for name in QUICK), "--json", out / "r.json", "--junit", out / "r.xml",
+                 "--trace-dir", out / "traces")
+    return result, out
+
+
+def test_check_exits_zero_when_every_verdict_matches(checked):
+    result, _ = checked
+    assert result.exit_code == 0, result.output
+    assert "3 specs, 3 as expected, 0 not" in result.output
+    assert "violation of ElectionSafety" in result.output
+
+
+def test_check_writes_a_json_report(checked):
+    _, out = checked
+    report = json.loads((out / "r.json").read_text())
+    by_name = {spec["name"]: spec for spec in report["specs"]}
+    assert set(by_name) == {Path(n).stem for n in QUICK}
+    vote = by_name["vote_once_per_term"]
+    assert vote["disabled_rules"] == ["vote_once_per_term"]
+    assert vote["verdict"] == "violation" and vote["invariant"] == "ElectionSafety"
+    assert vote["expected"] == "violation of ElectionSafety"
+    assert vote["states"] > 0 and vote["transitions"] >= vote["states"] - 1 and vote["depth"] == 6
+    assert vote["states_per_second"] > 0 and vote["seconds"] >= 0
+    assert len(vote["counterexample"]) == 6
+    assert by_name["build_cluster_through_bootstrap"]["verdict"] == "pass"
+    assert report["summary"] == {"specs": 3, "matched": 3, "mismatched": 0}
+
+
+def test_check_writes_a_junit_report(checked):
+    _, out = checked
+    suite = ET.parse(out / "r.xml").getroot()
+    assert suite.tag == "testsuite" and suite.get("tests") == "3" and suite.get("failures") == "0"
+    assert sorted(case.get("name") for case in suite.iter("testcase")) == sorted(Path(n).stem for n in QUICK)
+
+
+def test_saved_traces_replay_and_confirm_the_violation(checked):
+    _, out = checked
+    result = run("replay", out / "traces" / "vote_once_per_term.json")
+    assert result.exit_code == 0, result.output
+    assert "confirmed: ElectionSafety breaks after step 6" in result.output
+    assert "timer fires" in result.output
+
+
+def test_a_tampered_trace_does_not_replay(checked, tmp_path):
+    _, out = checked
+    trace = json.loads((out / "traces" / "vote_once_per_term.json").read_text())
+    del trace["actions"][2]
+    (tmp_path / "t.json").write_text(json.dumps(trace))
+    result = run("replay", tmp_path / "t.json")
+    assert result.exit_code == 1
+    assert "does not replay" in result.output
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("not json", "not a raftcheck trace"),
+        ('{"settings": {}, "invariants": [], "invariant": "x", "message": "", "initial": 0, "actions": [{"type": "Teleport"}]}',
+         "not a raftcheck trace"),
+    ],
+)
+def test_malformed_trace_files_fail_with_one_line(tmp_path, content, expected):
+    (tmp_path / "bad.json").write_text(content)
+    result = run("replay", tmp_path / "bad.json")
+    assert result.exit_code == 2
+    assert expected in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ("[bounds]\nmax_trm = 2\n", "unknown key 'bounds.max_trm'"),
+        ('[bounds]\nmax_term = "two"\n', "bounds.max_term: expected int, got str"),
+        ("[bounds]\nmax_term = 0\n", "bounds.max_term: expected a positive integer, got 0"),
+        ("[cluster]\nbootstrap = [\"n9\"]\n", "cluster.bootstrap: 'n9' is not one of the nodes"),
+        ("[check]\ndisabled_rules = [\"nope\"]\n", "check.disabled_rules: unknown rule 'nope'"),
+        ("[check]\ninvariants = [\"Nope\"]\n", "check.invariants: unknown invariant 'Nope'"),
+        ("[expect]\nverdict = \"violation\"\n", "expect.invariant"),
+        ("x = [\n", "not valid TOML"),
+    ],
+)
+def test_malformed_specs_fail_with_one_line_naming_file_and_key(tmp_path, content, expected):
+    spec = tmp_path / "bad.toml"
+    spec.write_text(content)
+    result = run("check", spec)
+    assert result.exit_code == 2
+    assert f"{spec}: " in result.output and expected in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_check_exits_one_when_a_verdict_differs_from_the_expectation(tmp_path):
+    spec = tmp_path / "wrong.toml"
+    spec.write_text((SPECS / "vote_once_per_term.toml").read_text().replace('verdict = "violation"', 'verdict = "pass"')
+                    .replace('invariant = "ElectionSafety"\n', ""))
+    result = run("check", spec)
+    assert result.exit_code == 1
+    assert "FAIL wrong" in result.output and "expected pass" in result.output
+    assert "ElectionSafety violated: " in result.output, "an unexpected violation prints its counterexample"
+
+
+def test_a_budget_stops_a_run_with_a_partial_verdict(tmp_path):
+    result = run("check", SPECS / "remove_server.toml", "--max-states", "200", "--json", tmp_path / "r.json")
+    assert result.exit_code == 1
+    assert "partial (reached --max-states 200)" in result.output
+    assert json.loads((tmp_path / "r.json").read_text())["specs"][0]["verdict"] == "partial"
+
+
+def test_check_with_no_specs_or_a_missing_path_is_bad_input(tmp_path):
+    assert run("check", tmp_path).exit_code == 2
+    assert run("check", tmp_path / "missing.toml").exit_code == 2
+
+
+def test_explore_takes_the_same_settings_as_flags(tmp_path):
+    result = run("explore", "--disable-rule", "vote_once_per_term", "--client-requests", "0", "--max-term", "1",
+                 "--max-in-flight", "6", "--trace", tmp_path / "t.json")
+    assert result.exit_code == 1
+    assert "violation of ElectionSafety" in result.output and "depth 6" in result.output
+    assert run("replay", tmp_path / "t.json").exit_code == 0
+    assert run("explore", "--max-term", "1", "--max-in-flight", "2", "--client-requests", "0").exit_code == 0
+
+
+def test_explore_rejects_bad_options_with_one_line():
+    result = run("explore", "--disable-rule", "nope")
+    assert result.exit_code == 2 and "unknown rule 'nope'" in result.output
+    result = run("explore", "--dfs")
+    assert result.exit_code == 2 and "--max-depth" in result.output
+    assert run("explore", "--nodes", "0").exit_code == 2
+
+
+def test_rules_lists_every_switch():
+    result = run("rules")
+    assert result.exit_code == 0
+    assert all(name in result.output for name in RULE_DESCRIPTIONS)
