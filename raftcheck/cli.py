@@ -61,8 +61,11 @@ def check(targets, json_path, junit_path, trace_dir, quick, show_counterexamples
     overrides = Limits(max_states=max_states, max_seconds=max_seconds)
     outcomes: list[Outcome] = []
     for spec in specs:
-        with progress_reporter(console, spec.name) as progress:
-            outcome = run_spec(spec, progress, overrides)
+        try:
+            with progress_reporter(console, spec.name) as progress:
+                outcome = run_spec(spec, progress, overrides)
+        except SpecError as error:
+            fail(str(error))
         outcomes.append(outcome)
         console.print(_outcome_line(outcome), markup=False)
         if outcome.trace is not None and (show_counterexamples or not outcome.matches):

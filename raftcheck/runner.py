@@ -9,7 +9,10 @@ from raftcheck.model.universe import Handler
 from raftcheck.properties import checked_model
 from raftcheck.search import Limits, SearchResult, breadth_first, depth_first
 from raftcheck.search.model import Progress
-from raftcheck.spec import Spec
+from raftcheck.model.actions import Action
+from raftcheck.model.cluster import RaftClusterModel
+from raftcheck.spec import Spec, SpecError
+from raftcheck.timeline import short_action
 from raftcheck.trace import Trace, trace_of
 
 
@@ -61,7 +64,30 @@ def run_spec(
             max_seconds=overrides.max_seconds or limits.max_seconds,
         )
     model = checked_model(spec.settings, spec.invariants, handler)
+    prefix = start_at(model, spec)
     search = breadth_first if spec.search == "bfs" else depth_first
     result = search(model, limits, progress)
-    trace = trace_of(spec.settings, spec.invariants, result.violation) if result.violation else None
+    trace = None
+    if result.violation:
+        result.violation.actions[:0] = prefix
+        trace = trace_of(spec.settings, spec.invariants, result.violation)
     return Outcome(spec, result, trace)
+
+
+def start_at(model: RaftClusterModel, spec: Spec) -> list[Action]:
+    """Play the spec's `start` steps, each matched against the timeline text of the possible
+    steps (e.g. "deliver RequestVote n1->n2"); the search starts where they lead."""
+    world = model.initial_states()[0]
+    prefix = []
+    for number, step in enumerate(spec.start):
+        possible = list(model.successors(world))
+        match = next(((a, w) for a, w in possible if short_action(a).startswith(step)), None)
+        if match is None:
+            choices = "; ".join(short_action(a) for a, _ in possible[:12])
+            raise SpecError(f"{spec.path}: start[{number}]: {step!r} is not possible there; possible: {choices}")
+        action, world = match
+        prefix.append(action)
+    if prefix and not model.expandable(world):
+        raise SpecError(f"{spec.path}: start: the steps lead beyond the bounds; raise them")
+    model.start_from(world)
+    return prefix

@@ -72,6 +72,7 @@ class ExpectTable(_Table):
 class SpecFile(_Table):
     description: str = ""
     ci: bool = True
+    start: tuple[str, ...] = ()
     cluster: ClusterTable = msgspec.field(default_factory=ClusterTable)
     timing: TimingTable = msgspec.field(default_factory=TimingTable)
     failures: FailuresTable = msgspec.field(default_factory=FailuresTable)
@@ -92,6 +93,7 @@ class Spec:
     limits: Limits
     expected_verdict: str
     expected_invariant: str | None
+    start: tuple[str, ...] = ()
 
 
 def load_spec(path: str | Path) -> Spec:
@@ -248,6 +250,7 @@ def _build(path: Path, spec: SpecFile) -> Spec:
         limits=Limits(max_depth=b.max_depth, max_states=k.max_states, max_seconds=k.max_seconds),
         expected_verdict=e.verdict,
         expected_invariant=e.invariant,
+        start=spec.start,
     )
 
 

@@ -1,4 +1,4 @@
-"""Every invariant is shown to catch a bug, and every counterexample replays.
+"""Every invariant is shown to catch a bug, every counterexample replays, the correct core passes.
 
 Switch specs (specs/*.toml expecting a violation) break the core with a safety
 switch; mutants (tests/mutants.py) break it where no switch can. Each
@@ -68,3 +68,14 @@ def test_mutant_core_breaks_the_invariant_and_the_counterexample_replays(invaria
 def test_every_invariant_is_caught_by_some_spec_or_mutant():
     caught = {spec.expected_invariant for spec in violation_specs()} | set(MUTANTS)
     assert caught == set(ALL_INVARIANTS)
+
+
+def pass_specs():
+    return [s for s in (load_spec(p) for p in sorted(SPECS.glob("*.toml"))) if s.expected_verdict == "pass" and s.ci]
+
+
+@pytest.mark.parametrize("spec", pass_specs(), ids=lambda s: s.name)
+def test_correct_core_passes_the_default_specs_exhaustively(spec):
+    outcome = run_spec(spec)
+    assert outcome.verdict == "pass", outcome.found
+    assert outcome.result.states > 1000

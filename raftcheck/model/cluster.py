@@ -131,6 +131,10 @@ class RaftClusterModel:
     def initial_states(self) -> list[World]:
         return [self._initial]
 
+    def start_from(self, world: World) -> None:
+        """Search from `world` (reached by a scripted prefix) instead of the boot state."""
+        self._initial = world
+
     def expandable(self, world: World) -> bool:
         bounds = self.settings.bounds
         u = self.universe
