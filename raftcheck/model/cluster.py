@@ -113,6 +113,7 @@ class RaftClusterModel:
         self._tick = self.universe.message(Tick())
         self._committed_fps: dict[tuple[tuple[int, ...], int], int] = {}
         self._memo: dict = {}
+        self._node_parts: dict[tuple[int, ...], list] = {}
         self._recent_views: list[tuple[World | None, ClusterView | None]] = [(None, None), (None, None)]
 
     def _boot(self, name: str) -> NodeState:
@@ -202,9 +203,28 @@ class RaftClusterModel:
         raise ValueError(f"action {action!r} is not enabled in this state")
 
     def fingerprint(self, world: World) -> int:
-        if not self._classes:
-            return self._fingerprint_as(world, 0, self.group[0])
-        return min(self._fingerprint_as(world, self._perm_index[p], p) for p in self._candidate_perms(world))
+        """The least fingerprint over the candidate renamings: equal for states equal up to symmetry."""
+        return min(self._fingerprint_as(world, renaming, perm, nodes) for renaming, perm, nodes in self._renamed_nodes(world))
+
+    def _renamed_nodes(self, world: World) -> list[tuple[int, tuple[int, ...], tuple[int, ...]]]:
+        """(renaming, perm, renamed node fingerprints in their new order) per candidate renaming.
+
+        Depends on the nodes alone, which many worlds share (they differ in the
+        network), so it is cached per nodes tuple.
+        """
+        cached = self._node_parts.get(world.nodes)
+        if cached is None:
+            u = self.universe
+            cached = []
+            perms = self._candidate_perms(world) if self._classes else self.group
+            for perm in perms:
+                renaming = self._perm_index[perm]
+                nodes = [0] * len(perm)
+                for old, node in enumerate(world.nodes):
+                    nodes[perm[old]] = u.node_fp(node, renaming)
+                cached.append((renaming, perm, tuple(nodes)))
+            self._node_parts[world.nodes] = cached
+        return cached
 
     # ---- transitions -------------------------------------------------------
 
@@ -237,13 +257,9 @@ class RaftClusterModel:
 
     # ---- fingerprints and symmetry -----------------------------------------
 
-    def _fingerprint_as(self, world: World, renaming: int, perm: tuple[int, ...]) -> int:
+    def _fingerprint_as(self, world: World, renaming: int, perm: tuple[int, ...], nodes: tuple[int, ...]) -> int:
         """The stable fingerprint of `world` with its nodes renamed by `perm`."""
         u = self.universe
-        nodes = [0] * len(perm)
-        for old, node in enumerate(world.nodes):
-            fp = u.node_fps[node][renaming]
-            nodes[perm[old]] = fp if fp is not None else u.node_fp(node, renaming)
         network = 0
         for message in world.network:
             fp = u.message_fps[message][renaming]
@@ -253,7 +269,7 @@ class RaftClusterModel:
         committed = self._committed_fps.get(key)
         if committed is None:
             committed = self._committed_fps[key] = hash(tuple(u.entry_fp(e, renaming) for e in world.committed))
-        return hash((tuple(nodes), network & _MASK, world.used, elected, committed, world.commit_terms))
+        return hash((nodes, network & _MASK, world.used, elected, committed, world.commit_terms))
 
     def _candidate_perms(self, world: World) -> list[tuple[int, ...]]:
         """Renamings that sort each class of interchangeable nodes by shape; ties try every order.
