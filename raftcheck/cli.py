@@ -173,6 +173,7 @@ def _spec_from_options(options: dict) -> Spec:
         election_timeout=(10, 20),
         heartbeat_interval=3,
         catchup_rounds=2,
+        max_entries_per_append=0,
         **{key: options[key] for key in ("crashes", "drops", "duplicates", "max_term", "max_log", "max_in_flight")},
         client_requests=options["client_requests"],
         membership_changes=options["membership_changes"],

@@ -32,6 +32,7 @@ class ClusterTable(_Table):
     bootstrap: tuple[str, ...] = ()
     initial_members: tuple[str, ...] | None = None
     symmetry: bool = True
+    max_entries_per_append: int = 0
 
 
 class TimingTable(_Table):
@@ -170,7 +171,7 @@ def build_settings(
     for key in ("heartbeat_interval", "catchup_rounds", "max_term", "max_log", "max_in_flight"):
         if fields[key] < 1:
             raise SpecError(f"{where}{_section(key)}.{key}: expected a positive integer, got {fields[key]}")
-    for key in ("crashes", "drops", "duplicates", "client_requests", "membership_changes"):
+    for key in ("crashes", "drops", "duplicates", "client_requests", "membership_changes", "max_entries_per_append"):
         if fields[key] < 0:
             raise SpecError(f"{where}{_section(key)}.{key}: expected zero or more, got {fields[key]}")
     return ClusterSettings(
@@ -182,6 +183,7 @@ def build_settings(
         election_timeout=(low_high[0], low_high[1]),
         heartbeat_interval=fields["heartbeat_interval"],
         catchup_rounds=fields["catchup_rounds"],
+        max_entries_per_append=fields["max_entries_per_append"],
         symmetry=fields["symmetry"],
         budgets=Budgets(
             client_requests=fields["client_requests"],
@@ -213,6 +215,7 @@ def _build(path: Path, spec: SpecFile) -> Spec:
         disabled_rules=k.disabled_rules,
         where=where,
         symmetry=c.symmetry,
+        max_entries_per_append=c.max_entries_per_append,
         timer=t.timer,
         election_timeout=t.election_timeout,
         heartbeat_interval=t.heartbeat_interval,
@@ -257,6 +260,8 @@ def _build(path: Path, spec: SpecFile) -> Spec:
 def _section(key: str) -> str:
     if key in ("crashes", "drops", "duplicates"):
         return "failures"
+    if key == "max_entries_per_append":
+        return "cluster"
     if key in ("heartbeat_interval", "catchup_rounds"):
         return "timing"
     return "bounds"

@@ -261,3 +261,10 @@ def test_5_5_handle_is_deterministic():
     state = member("a")
     message = Tick(state.election_timeout)
     assert handle(state, message) == handle(state, message)
+
+
+def test_5_3_leader_sends_at_most_the_batch_cap_of_entries_per_append_entries():
+    leader, sent = elect(member("a", log=config_log(THREE, 1, 1, 1), params=NodeParams(max_entries_per_append=1)))
+    leader, sent = step(leader, AppendEntriesResponse("b", "a", 2, False, 0, 2))
+    retry = of_type(sent, AppendEntriesRequest)[0]
+    assert retry.prev_log_index == 1 and retry.entries == leader.log[1:2]

@@ -11,7 +11,10 @@ from raftcheck.core.statemachine import KeyValueStore
 
 
 class NodeParams(msgspec.Struct, frozen=True, gc=False):
-    """Timing in ticks, the catch-up budget for new servers, rules, machine.
+    """Timing in ticks, the catch-up budget for new servers, batching, rules, machine.
+
+    `max_entries_per_append` caps the entries one AppendEntries carries (0: no cap),
+    as etcd's MaxSizePerMsg does.
 
     `seed` feeds the node's private generator of election timeouts, so two runs
     with the same seed make the same choices in any process.
@@ -21,6 +24,7 @@ class NodeParams(msgspec.Struct, frozen=True, gc=False):
     election_timeout_high: int = 20
     heartbeat_interval: int = 3
     catchup_rounds: int = 10
+    max_entries_per_append: int = 0
     seed: int = 0
     rules: Rules = Rules()
     state_machine: Any = KeyValueStore()

@@ -55,12 +55,12 @@ def _peer_key(progress: Progress) -> str:
 
 
 def append_entries_to(state: NodeState, peer: str) -> AppendEntriesRequest:
-    """Everything from the peer's nextIndex on, with the commit index (a heartbeat if empty)."""
+    """The peer's entries from nextIndex on (at most the batch cap), with the commit index."""
     prev = progress_of(state, peer).next_index - 1
     log = state.log
-    return AppendEntriesRequest(
-        state.id, peer, state.current_term, prev, term_at(log, prev), log[prev:], state.commit_index
-    )
+    cap = state.params.max_entries_per_append
+    entries = log[prev : prev + cap] if cap else log[prev:]
+    return AppendEntriesRequest(state.id, peer, state.current_term, prev, term_at(log, prev), entries, state.commit_index)
 
 
 def broadcast_append_entries(state: NodeState, out: list[Message]) -> None:

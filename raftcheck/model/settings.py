@@ -46,6 +46,7 @@ class ClusterSettings:
     election_timeout: tuple[int, int] = (10, 20)
     heartbeat_interval: int = 3
     catchup_rounds: int = 2
+    max_entries_per_append: int = 0
     budgets: Budgets = field(default_factory=Budgets)
     bounds: Bounds = field(default_factory=Bounds)
     symmetry: bool = True
@@ -58,5 +59,6 @@ class ClusterSettings:
             election_timeout_high=high,
             heartbeat_interval=self.heartbeat_interval,
             catchup_rounds=self.catchup_rounds,
+            max_entries_per_append=self.max_entries_per_append,
             rules=self.rules,
         )
