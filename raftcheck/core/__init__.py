@@ -1,6 +1,6 @@
 """The pure Raft core: node states, messages, and the `handle` function."""
 
-from raftcheck.core.lifecycle import boot, durable, restart
+from raftcheck.core.lifecycle import boot, durable, recover, restart
 from raftcheck.core.messages import (
     AddServerRequest,
     AddServerResponse,
@@ -13,6 +13,7 @@ from raftcheck.core.messages import (
     Entry,
     Message,
     Noop,
+    Payload,
     RemoveServerRequest,
     RemoveServerResponse,
     RequestVoteRequest,
@@ -42,6 +43,7 @@ __all__ = [
     "NodeParams",
     "NodeState",
     "Noop",
+    "Payload",
     "RemoveServerRequest",
     "RemoveServerResponse",
     "RequestVoteRequest",
@@ -54,6 +56,7 @@ __all__ = [
     "boot",
     "durable",
     "handle",
+    "recover",
     "restart",
     "ticks_until_timer",
 ]

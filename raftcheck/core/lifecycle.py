@@ -28,6 +28,18 @@ def restart(state: NodeState) -> NodeState:
     return _recover(state.id, state.bootstrap, state.params, term, voted_for, state.log)
 
 
+def recover(
+    node_id: str,
+    bootstrap: bool,
+    params: NodeParams,
+    term: int,
+    voted_for: str | None,
+    log: tuple[Entry, ...],
+) -> NodeState:
+    """A node started from durable state read back from disk."""
+    return _recover(node_id, bootstrap, params, term, voted_for, log)
+
+
 def durable(state: NodeState) -> tuple[int, str | None, tuple[Entry, ...]]:
     """The part of a state that must reach stable storage before messages leave."""
     return state.current_term, state.voted_for, state.log

@@ -1,0 +1,79 @@
+"""The service's client: follows leader hints and retries with the same request id.
+
+A write retried after a timeout carries the same (client, seq), so the
+cluster applies it once however many times it arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import aiohttp
+
+from raftcheck.core import Status
+
+RETRY_DELAY = 0.2
+_RETRY = {Status.NOT_LEADER, Status.TIMEOUT, Status.CHANGE_IN_PROGRESS, Status.LEADER_NOT_READY}
+
+
+class ServiceError(Exception):
+    """The cluster could not be reached or gave no answer; str() is one line."""
+
+
+class ServiceClient:
+    def __init__(self, session: aiohttp.ClientSession, address: str, attempts: int = 25, max_hops: int = 10) -> None:
+        self._session = session
+        self._target = address
+        self._attempts = attempts
+        self._max_hops = max_hops
+        self.client_id = uuid.uuid4().hex
+        self._seq = 0
+
+    async def set(self, key: str, value: str) -> dict:
+        return await self._command(["set", key, value])
+
+    async def get(self, key: str) -> dict:
+        return await self._command(["get", key])
+
+    async def add_server(self, server: str) -> dict:
+        return await self.call("/admin/add-server", {"server": server, "client": self.client_id})
+
+    async def remove_server(self, server: str) -> dict:
+        return await self.call("/admin/remove-server", {"server": server, "client": self.client_id})
+
+    async def status(self, address: str) -> dict:
+        async with self._session.get(f"http://{address}/status") as response:
+            return await response.json()
+
+    async def _command(self, op: list[str]) -> dict:
+        self._seq += 1
+        return await self.call("/client", {"client": self.client_id, "seq": self._seq, "op": op})
+
+    async def call(self, path: str, body: dict) -> dict:
+        """POST to the leader, following hints; the same body (and id) on every retry."""
+        hops = 0
+        last_problem = "no answer"
+        for _ in range(self._attempts):
+            try:
+                async with self._session.post(f"http://{self._target}{path}", json=body) as response:
+                    reply = await response.json()
+            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+                last_problem = f"{self._target} unreachable ({type(error).__name__})"
+                await asyncio.sleep(RETRY_DELAY)
+                continue
+            status = reply.get("status")
+            if status not in _RETRY:
+                if "error" in reply and status is None:
+                    raise ServiceError(f"{self._target} refused the request: {reply['error']}")
+                return reply
+            leader = reply.get("leader")
+            if status == Status.NOT_LEADER and leader and leader != self._target:
+                hops += 1
+                if hops > self._max_hops:
+                    raise ServiceError(f"gave up after {self._max_hops} redirects (last: {self._target})")
+                self._target = leader
+                continue
+            last_problem = f"{self._target} answered {status}" + ("" if leader else " and knows no leader")
+            await asyncio.sleep(RETRY_DELAY)
+        raise ServiceError(f"no result after {self._attempts} attempts: {last_problem}")

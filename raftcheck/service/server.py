@@ -1,0 +1,61 @@
+"""`raftcheck server`: run one node until interrupted."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+
+from aiohttp import web
+
+from raftcheck.core import NodeParams
+from raftcheck.service.api import build_app
+from raftcheck.service.node import NodeService
+from raftcheck.service.storage import DurableStore
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """HOST:PORT, or a bare PORT on loopback; ValueError with a clear message otherwise."""
+    host, _, port = address.rpartition(":")
+    host = host or "127.0.0.1"
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{address!r} is not HOST:PORT (a port from 1 to 65535)")
+    return host, int(port)
+
+
+def node_id(address: str) -> str:
+    host, port = parse_address(address)
+    return f"{host}:{port}"
+
+
+def params_for(tick_ms: int, election_ms: tuple[int, int], heartbeat_ms: int) -> NodeParams:
+    """Real milliseconds as core ticks (the core only counts ticks)."""
+    low, high = (max(1, round(ms / tick_ms)) for ms in election_ms)
+    return NodeParams(
+        election_timeout_low=low,
+        election_timeout_high=max(low, high),
+        heartbeat_interval=max(1, round(heartbeat_ms / tick_ms)),
+        catchup_rounds=10,
+    )
+
+
+async def serve(address: str, bootstrap: bool, data_dir: Path, params: NodeParams, tick_ms: int) -> None:
+    """Open the store, start the HTTP API and the clock; run until SIGINT or SIGTERM."""
+    me = node_id(address)
+    host, port = parse_address(address)
+    store = DurableStore(data_dir, me, bootstrap)
+    node = NodeService(me, bootstrap, params, store, tick_ms / 1000, log=lambda line: print(line, flush=True))
+    runner = web.AppRunner(build_app(node), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    clock = asyncio.create_task(node.run())
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    print(f"{me}: serving on http://{host}:{port} (data in {data_dir})", flush=True)
+    await stop.wait()
+    clock.cancel()
+    await asyncio.gather(clock, return_exceptions=True)
+    await runner.cleanup()
+    store.close()
