@@ -1,0 +1,5 @@
+"""`python -m raftcheck` is the `raftcheck` command."""
+
+from raftcheck.cli import main
+
+main()

@@ -1,0 +1,73 @@
+"""Real server processes on loopback for the service tests, always cleaned up."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class LocalCluster:
+    """Starts, kills and restarts `raftcheck server` processes; `close` ends them all."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.processes: dict[str, subprocess.Popen] = {}
+        self.bootstrap: dict[str, bool] = {}
+
+    def start(self, address: str | None = None, bootstrap: bool = False) -> str:
+        address = address or f"127.0.0.1:{free_port()}"
+        self.bootstrap[address] = bootstrap
+        log = open(self.root / f"{address.replace(':', '_')}.log", "ab")
+        command = [sys.executable, "-m", "raftcheck", "server", address, "--data-dir", str(self.data_dir(address))]
+        self.processes[address] = subprocess.Popen(
+            command + (["--bootstrap"] if bootstrap else []), stdout=log, stderr=subprocess.STDOUT
+        )
+        self.wait_until_serving(address)
+        return address
+
+    def data_dir(self, address: str) -> Path:
+        return self.root / address.replace(":", "_")
+
+    def kill(self, address: str) -> None:
+        process = self.processes.pop(address)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+    def restart(self, address: str) -> None:
+        self.start(address, self.bootstrap[address])
+
+    def wait_until_serving(self, address: str, seconds: float = 15) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.processes[address].poll() is not None:
+                raise RuntimeError(f"{address} exited with {self.processes[address].returncode}")
+            try:
+                with urllib.request.urlopen(f"http://{address}/status", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError(f"{address} did not start serving")
+
+    def client(self, address: str, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "raftcheck", "client", address, *args],
+            capture_output=True, text=True, timeout=timeout,
+        )
+
+    def close(self) -> None:
+        for process in self.processes.values():
+            process.kill()
+        for process in self.processes.values():
+            process.wait(timeout=10)
+        self.processes.clear()

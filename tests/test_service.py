@@ -1,0 +1,147 @@
+"""The key-value service as a user runs it: real processes on loopback."""
+
+import json
+import sqlite3
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import pytest
+
+from raftcheck.core import ClientCommand, ConfigChange, Entry, Noop
+from raftcheck.service.storage import DurableStore, StorageError
+from service_cluster import LocalCluster
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    local = LocalCluster(tmp_path)
+    yield local
+    local.close()
+
+
+def build_three(cluster):
+    first = cluster.start()
+    second = cluster.start(bootstrap=True)
+    third = cluster.start(bootstrap=True)
+    for address in (second, third):
+        result = cluster.client(first, "add-server", address)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "ok"
+    return first, second, third
+
+
+def test_cluster_built_one_server_at_a_time_serves_reads_and_writes_through_any_node(cluster):
+    first, second, third = build_three(cluster)
+    assert cluster.client(second, "set", "colour", "green").stdout.strip() == "ok"
+    assert cluster.client(third, "get", "colour").stdout.strip() == "green"
+    assert cluster.client(first, "get", "colour").stdout.strip() == "green"
+    missing = cluster.client(first, "get", "nothing")
+    assert missing.returncode == 1 and "nothing is not set" in missing.stderr
+    status = cluster.client(third, "status").stdout
+    assert sorted(row.split()[1] for row in status.splitlines()[1:]) == ["follower", "follower", "leader"]
+    assert all(address in status for address in (first, second, third))
+    assert cluster.client(first, "add-server", second).returncode == 1, "already a member"
+
+
+def test_killed_leader_and_follower_rejoin_from_their_data_dirs(cluster):
+    first, second, third = build_three(cluster)
+    assert cluster.client(first, "set", "a", "1").returncode == 0
+    cluster.kill(first)
+    assert cluster.client(second, "set", "b", "2").returncode == 0
+    cluster.restart(first)
+    cluster.kill(third)
+    assert cluster.client(first, "set", "c", "3").returncode == 0
+    cluster.restart(third)
+    for key, value in (("a", "1"), ("b", "2"), ("c", "3")):
+        assert cluster.client(third, "get", key).stdout.strip() == value
+    term, _, log = DurableStore(cluster.data_dir(third), third, True).load()
+    assert term >= 2 and len(log) >= 6
+
+
+def post(address, path, body: bytes):
+    request = urllib.request.Request(f"http://{address}{path}", data=body, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_bad_http_input_gets_a_4xx_with_a_clear_message_and_the_node_keeps_running(cluster):
+    address = cluster.start()
+    cases = [
+        ("/client", b"not json", 400, "malformed"),
+        ("/client", b'{"client": "a", "seq": 1, "op": ["set", "k", "v"], "extra": 1}', 400, "unknown field"),
+        ("/client", b'{"client": "a", "seq": 0, "op": ["get", "k"]}', 400, "seq >= 1"),
+        ("/client", b'{"client": "a", "seq": 1, "op": ["drop", "k"]}', 400, "op"),
+        ("/raft", b'{"type": "Teleport"}', 400, "invalid body"),
+        ("/raft", b'{"type": "Tick", "ticks": 1}', 400, "sent to"),
+        ("/admin/add-server", b"[]", 400, "invalid body"),
+        ("/nowhere", b"{}", 404, "Not Found"),
+        ("/client", b"x" * (2 << 20), 413, "Too Large"),
+    ]
+    for path, body, code, text in cases:
+        status, reply = post(address, path, body)
+        assert status == code and text in reply["error"], (path, body[:40], status, reply)
+    assert cluster.client(address, "set", "k", "v").stdout.strip() == "ok"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["client", "127.0.0.1:1", "get"], "get takes 1 argument"),
+        (["client", "nohost:x", "get", "k"], "is not HOST:PORT"),
+        (["client", "127.0.0.1:1", "frobnicate"], "Invalid value"),
+        (["server", "127.0.0.1:99999"], "is not HOST:PORT"),
+        (["server", "127.0.0.1:5", "--election-timeout-ms", "300", "100"], "LOW <= HIGH"),
+    ],
+)
+def test_bad_cli_arguments_fail_with_one_line(args, message):
+    result = subprocess.run([sys.executable, "-m", "raftcheck", *args], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unreachable_cluster_is_reported_in_one_line():
+    result = subprocess.run([sys.executable, "-m", "raftcheck", "client", "127.0.0.1:1", "get", "k"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "unreachable" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_durable_store_round_trips_appends_truncations_and_votes(tmp_path):
+    store = DurableStore(tmp_path, "n1", False)
+    empty = store.load()
+    assert empty == (0, None, ())
+    log = (Entry(1, ConfigChange(("n1",))), Entry(1, Noop()), Entry(1, ClientCommand("c", 1, ("set", "k", "v"))))
+    store.save(empty, (1, "n1", log))
+    rewritten = log[:1] + (Entry(2, Noop()),)
+    store.save((1, "n1", log), (2, None, rewritten))
+    store.close()
+    assert DurableStore(tmp_path, "n1", False).load() == (2, None, rewritten)
+
+
+def test_a_data_dir_of_another_node_or_mode_or_corrupt_is_refused(tmp_path):
+    DurableStore(tmp_path / "a", "n1", False).close()
+    with pytest.raises(StorageError, match="belongs to node n1"):
+        DurableStore(tmp_path / "a", "n2", False)
+    with pytest.raises(StorageError, match="without --bootstrap"):
+        DurableStore(tmp_path / "a", "n1", True)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "raft.sqlite3").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StorageError, match="refusing to start"):
+        DurableStore(tmp_path / "b", "n1", False)
+    store = DurableStore(tmp_path / "c", "n1", False)
+    store.close()
+    with sqlite3.connect(tmp_path / "c" / "raft.sqlite3") as db:
+        db.execute("INSERT INTO log VALUES (2, 1, '{}')")
+    with pytest.raises(StorageError, match="entry 1 is missing"):
+        DurableStore(tmp_path / "c", "n1", False).load()
+
+
+def test_server_refuses_to_start_on_a_corrupt_data_dir(tmp_path):
+    (tmp_path / "raft.sqlite3").write_bytes(b"garbage" * 1000)
+    result = subprocess.run([sys.executable, "-m", "raftcheck", "server", "127.0.0.1:1", "--data-dir", str(tmp_path)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 2 and "refusing to start" in result.stderr and "Traceback" not in result.stderr
