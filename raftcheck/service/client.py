@@ -30,6 +30,11 @@ class ServiceClient:
         self.client_id = uuid.uuid4().hex
         self._seq = 0
 
+    @property
+    def last_seq(self) -> int:
+        """The request id of the latest command: (client_id, last_seq) names it in the log."""
+        return self._seq
+
     async def set(self, key: str, value: str) -> dict:
         return await self._command(["set", key, value])
 

@@ -1,0 +1,132 @@
+"""Jepsen-style: concurrent clients while a nemesis SIGKILLs and restarts nodes, the leader included.
+
+The client history (invocation and return times, results, unknown outcomes)
+must be linearizable, no acknowledged write may be lost, and the cluster must
+serve again once the faults stop.
+"""
+
+import asyncio
+import json
+import random
+import time
+import urllib.request
+
+import aiohttp
+import pytest
+
+from raftcheck.core import ClientCommand
+from raftcheck.linearizability import Operation, check_history
+from raftcheck.service.client import ServiceClient, ServiceError
+from raftcheck.service.storage import DurableStore
+from service_cluster import LocalCluster
+
+FAULT_SECONDS = 20
+CLIENTS = 4
+KEYS = 3
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    local = LocalCluster(tmp_path)
+    yield local
+    local.close()
+
+
+def leader_of(addresses):
+    for address in addresses:
+        try:
+            with urllib.request.urlopen(f"http://{address}/status", timeout=1) as response:
+                status = json.loads(response.read())
+            if status["role"] == "leader":
+                return address
+        except OSError:
+            continue
+    return None
+
+
+async def nemesis(cluster, addresses, stop, stats, rng):
+    """Kill one node at a time (every other time the leader), then restart it from its data dir."""
+    round_ = 0
+    while not stop.is_set():
+        await asyncio.sleep(1.0)
+        victim = (await asyncio.to_thread(leader_of, addresses) if round_ % 2 == 0 else None) or rng.choice(addresses)
+        await asyncio.to_thread(cluster.kill, victim)
+        stats["kills"] += 1
+        await asyncio.sleep(1.5)
+        await asyncio.to_thread(cluster.restart, victim)
+        stats["restarts"] += 1
+        round_ += 1
+
+
+async def worker(number, session, addresses, stop, history, acknowledged, rng):
+    client = ServiceClient(session, addresses[number % len(addresses)], attempts=15)
+    count = 0
+    while not stop.is_set():
+        key = f"k{rng.randrange(KEYS)}"
+        write = rng.random() < 0.5
+        value = f"{number}.{count}" if write else None
+        invoked = time.monotonic()
+        try:
+            reply = await (client.set(key, value) if write else client.get(key))
+            ok = reply.get("status") == "ok"
+        except ServiceError:
+            ok = False
+        returned = time.monotonic() if ok else None
+        if ok and write:
+            acknowledged.append((client.client_id, client.last_seq, key, value))
+        history.append(Operation(client.client_id, "set" if write else "get", key,
+                                 value if write else (reply.get("result") if ok else None), invoked, returned))
+        count += 1
+
+
+async def run_faults(cluster, addresses, rng):
+    history, acknowledged = [], []
+    stats = {"kills": 0, "restarts": 0}
+    stop_faults, stop_clients = asyncio.Event(), asyncio.Event()
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=3)) as session:
+        workers = [
+            asyncio.create_task(worker(n, session, addresses, stop_clients, history, acknowledged, random.Random(n)))
+            for n in range(CLIENTS)
+        ]
+        faults = asyncio.create_task(nemesis(cluster, addresses, stop_faults, stats, rng))
+        await asyncio.sleep(FAULT_SECONDS)
+        stop_faults.set()
+        await faults
+        started = time.monotonic()
+        probe = ServiceClient(session, addresses[0], attempts=100)
+        assert (await probe.set("after-faults", "1"))["status"] == "ok"
+        stats["recovery_seconds"] = time.monotonic() - started
+        stop_clients.set()
+        await asyncio.gather(*workers)
+        final = ServiceClient(session, addresses[0], attempts=100)
+        for key in (f"k{i}" for i in range(KEYS)):
+            invoked = time.monotonic()
+            reply = await final.get(key)
+            assert reply["status"] == "ok"
+            history.append(Operation(final.client_id, "get", key, reply["result"], invoked, time.monotonic()))
+    return history, acknowledged, stats
+
+
+def test_history_under_kills_and_restarts_is_linearizable_and_loses_no_acknowledged_write(cluster):
+    first = cluster.start()
+    addresses = [first] + [cluster.start(bootstrap=True) for _ in range(2)]
+    for address in addresses[1:]:
+        assert cluster.client(first, "add-server", address).returncode == 0
+    started = time.monotonic()
+    history, acknowledged, stats = asyncio.run(run_faults(cluster, addresses, random.Random(7)))
+    elapsed = time.monotonic() - started
+    cluster.close()
+
+    completed = [op for op in history if op.returned is not None]
+    print(f"\n{len(history)} operations ({len(completed)} ok, {len(history) - len(completed)} unknown) in "
+          f"{elapsed:.1f}s = {len(completed) / elapsed:.1f} ok ops/s; {stats['kills']} kills, "
+          f"{stats['restarts']} restarts; served again {stats['recovery_seconds']:.2f}s after the faults stopped")
+    assert stats["kills"] >= 5 and stats["restarts"] == stats["kills"]
+    assert len(completed) > 50
+    verdict = check_history(history)
+    assert verdict, f"not linearizable on key {verdict.key}"
+    logs = [DurableStore(cluster.data_dir(a), a, cluster.bootstrap[a]).load()[2] for a in addresses]
+    for client_id, seq, key, value in acknowledged:
+        command = ClientCommand(client_id, seq, ("set", key, value))
+        holders = sum(any(entry.payload == command for entry in log) for log in logs)
+        assert holders >= 2, f"acknowledged write {key}={value} is on {holders} of 3 logs"
