@@ -32,7 +32,7 @@ def test_cluster_built_through_bootstrap_survives_follower_and_leader_restarts(s
     for server in ("n2", "n3"):
         cluster.start(server, bootstrap=True)
         cluster.call(lambda target, s=server: AddServerRequest("admin", target, s))
-    assert all(s.config == ("n1", "n2", "n3") for s in cluster.nodes.values())
+    cluster.run_until(lambda c: all(s.config == ("n1", "n2", "n3") for s in c.nodes.values()), max_rounds=100)
     assert all(s.role is not Role.BOOTSTRAP for s in cluster.nodes.values())
 
     acknowledged = {}

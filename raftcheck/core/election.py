@@ -89,5 +89,5 @@ def become_leader(state: NodeState, out: list[Message]) -> NodeState:
         state = append_as_leader(state, ConfigChange(state.config))
     if state.params.rules.leader_noop_on_election:
         state = append_as_leader(state, Noop())
-    broadcast_append_entries(state, out)
+    state = broadcast_append_entries(state, out)
     return advance_commit(state, out)

@@ -23,10 +23,10 @@ from raftcheck.core.messages import (
 from raftcheck.core.replication import (
     advance_commit,
     append_as_leader,
-    append_entries_to,
     broadcast_append_entries,
     fresh_progress,
     progress_of,
+    send_append_entries,
     with_progress,
 )
 from raftcheck.core.state import LEADER, CatchUp, NodeState, PendingChange
@@ -57,8 +57,7 @@ def handle_add_server(state: NodeState, message: AddServerRequest, out: list[Mes
         return state
     state = replace(state, catchup=CatchUp(message.server, message.src, 1, len(state.log), 0))
     state = with_progress(state, fresh_progress(state, (message.server,))[0])
-    out.append(append_entries_to(state, message.server))
-    return state
+    return send_append_entries(state, message.server, out)
 
 
 def handle_remove_server(state: NodeState, message: RemoveServerRequest, out: list[Message]) -> NodeState:
@@ -82,7 +81,7 @@ def _append_change(
 ) -> NodeState:
     state = append_as_leader(state, ConfigChange(servers))
     state = replace(state, pending_changes=state.pending_changes + (pending,))
-    broadcast_append_entries(state, out)
+    state = broadcast_append_entries(state, out)
     return advance_commit(state, out)
 
 

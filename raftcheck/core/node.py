@@ -54,7 +54,7 @@ def handle_tick(state: NodeState, message: Tick, out: list[Message]) -> NodeStat
     if state.role is LEADER:
         elapsed = state.heartbeat_elapsed + ticks
         if elapsed >= state.params.heartbeat_interval:
-            broadcast_append_entries(state, out)
+            state = broadcast_append_entries(state, out)
             elapsed = 0
         state = replace(state, heartbeat_elapsed=elapsed)
         return advance_catchup_clock(state, ticks, out)

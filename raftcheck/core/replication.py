@@ -54,18 +54,28 @@ def _peer_key(progress: Progress) -> str:
     return progress.peer
 
 
-def append_entries_to(state: NodeState, peer: str) -> AppendEntriesRequest:
-    """The peer's entries from nextIndex on (at most the batch cap), with the commit index."""
-    prev = progress_of(state, peer).next_index - 1
+def send_append_entries(state: NodeState, peer: str, out: list[Message]) -> NodeState:
+    """Send the peer its entries from nextIndex on (at most the batch cap) with the commit index.
+
+    nextIndex then moves past what was sent (etcd's pipelining), so the next
+    write or ack sends only newer entries; a lost message shows up as a
+    rejection, which moves nextIndex back.
+    """
+    progress = progress_of(state, peer)
+    prev = progress.next_index - 1
     log = state.log
     cap = state.params.max_entries_per_append
     entries = log[prev : prev + cap] if cap else log[prev:]
-    return AppendEntriesRequest(state.id, peer, state.current_term, prev, term_at(log, prev), entries, state.commit_index)
+    out.append(AppendEntriesRequest(state.id, peer, state.current_term, prev, term_at(log, prev), entries, state.commit_index))
+    if not entries:
+        return state
+    return with_progress(state, Progress(peer, prev + len(entries) + 1, progress.match_index))
 
 
-def broadcast_append_entries(state: NodeState, out: list[Message]) -> None:
+def broadcast_append_entries(state: NodeState, out: list[Message]) -> NodeState:
     for peer in replication_targets(state):
-        out.append(append_entries_to(state, peer))
+        state = send_append_entries(state, peer, out)
+    return state
 
 
 def append_as_leader(state: NodeState, payload: Payload) -> NodeState:
@@ -99,7 +109,7 @@ def handle_client_request(state: NodeState, message: ClientRequest, out: list[Me
             out.append(ClientResponse(state.id, client, seq, Status.OK, result, state.id))
             return state
     state = append_as_leader(state, ClientCommand(message.src, message.seq, message.op))
-    broadcast_append_entries(state, out)
+    state = broadcast_append_entries(state, out)
     return advance_commit(state, out)
 
 
@@ -119,13 +129,12 @@ def handle_append_entries_response(
         match = max(progress.match_index, message.match_index)
         state = with_progress(state, Progress(message.src, max(progress.next_index, match + 1), match))
         state = advance_commit(state, out)
-        if match < len(state.log):
-            out.append(append_entries_to(state, message.src))
+        if progress_of(state, message.src).next_index <= len(state.log):
+            state = send_append_entries(state, message.src, out)
         return state
     retry = max(progress.match_index + 1, min(progress.next_index - 1, message.conflict_index))
     state = with_progress(state, Progress(message.src, max(retry, 1), progress.match_index))
-    out.append(append_entries_to(state, message.src))
-    return state
+    return send_append_entries(state, message.src, out)
 
 
 # ---- follower side ---------------------------------------------------------

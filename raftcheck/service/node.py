@@ -1,10 +1,11 @@
 """One running node: the pure core driven by a real clock, durable storage and the network.
 
 Every input (a Tick from the timer, a peer message, a client or membership
-request) goes through `deliver`, one at a time on the event loop: the core
-computes the new state and outgoing messages, the durable part is written to
-disk, and only then do messages leave. Peer messages are sent without
-blocking the loop and send failures are ignored: Raft retries.
+request) goes through `deliver`. Inputs that arrive in the same turn of the
+event loop are handled as one batch (group commit): the core handles each in
+order, the durable part of the final state is written to disk in one fsynced
+transaction, and only then do the batch's messages leave. Peer messages are
+sent without blocking the loop and send failures are ignored: Raft retries.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ class NodeService:
         self._waiting: dict[tuple, asyncio.Future] = {}
         self._session: aiohttp.ClientSession | None = None
         self._sending: set[asyncio.Task] = set()
+        self._inbox: list[Message] = []
 
     async def run(self) -> None:
         """Tick forever; cancel to stop."""
@@ -73,14 +75,25 @@ class NodeService:
             await self._session.close()
 
     def deliver(self, message: Message) -> None:
-        before = self.state
-        after, outgoing = handle(before, message)
-        self._store.save(durable(before), durable(after))
-        self.state = after
-        if after.role is not before.role:
-            self._log(f"{after.id}: {before.role} -> {after.role} at term {after.current_term}")
-        elif after.current_term != before.current_term:
-            self._log(f"{after.id}: adopts term {after.current_term}")
+        """Queue an input; the batch is handled at the end of this turn of the event loop."""
+        self._inbox.append(message)
+        if len(self._inbox) == 1:
+            asyncio.get_running_loop().call_soon(self._handle_batch)
+
+    def _handle_batch(self) -> None:
+        batch, self._inbox = self._inbox, []
+        before = state = self.state
+        outgoing: list[Message] = []
+        for message in batch:
+            previous = state
+            state, sent = handle(state, message)
+            outgoing.extend(sent)
+            if state.role is not previous.role:
+                self._log(f"{state.id}: {previous.role} -> {state.role} at term {state.current_term}")
+            elif state.current_term != previous.current_term:
+                self._log(f"{state.id}: adopts term {state.current_term}")
+        self._store.save(durable(before), durable(state))
+        self.state = state
         for sent in outgoing:
             if type(sent) in _REPLIES:
                 waiter = self._waiting.pop(reply_key(sent), None)
