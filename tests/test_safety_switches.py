@@ -4,17 +4,15 @@ Every test runs one concrete scenario twice, rule on and rule off, and asserts
 the correct behaviour with the rule and the bug without it.
 """
 
-import msgspec
 import pytest
 from msgspec.structs import replace
 
-from helpers import FIVE, THREE, ack, config_log, elect, fire_timer, member, of_type, params_without, step
+from helpers import FIVE, THREE, ack, config_log, elect, fire_timer, member, params_without, step
 from raftcheck.core import (
     RULE_DESCRIPTIONS,
     AddServerRequest,
     AppendEntriesRequest,
     AppendEntriesResponse,
-    ClientCommand,
     Entry,
     NodeParams,
     Noop,
@@ -27,7 +25,6 @@ from raftcheck.core import (
     boot,
     restart,
 )
-from raftcheck.demo import build_and_replicate
 from raftcheck.simulation import SimulatedCluster
 
 

@@ -11,14 +11,6 @@ import pytest
 
 from raftcheck.core import ClientCommand, ConfigChange, Entry, Noop
 from raftcheck.service.storage import DurableStore, StorageError
-from service_cluster import LocalCluster
-
-
-@pytest.fixture
-def cluster(tmp_path):
-    local = LocalCluster(tmp_path)
-    yield local
-    local.close()
 
 
 def build_three(cluster):

@@ -12,24 +12,15 @@ import time
 import urllib.request
 
 import aiohttp
-import pytest
 
 from raftcheck.core import ClientCommand
 from raftcheck.linearizability import Operation, check_history
 from raftcheck.service.client import ServiceClient, ServiceError
 from raftcheck.service.storage import DurableStore
-from service_cluster import LocalCluster
 
 FAULT_SECONDS = 20
 CLIENTS = 4
 KEYS = 3
-
-
-@pytest.fixture
-def cluster(tmp_path):
-    local = LocalCluster(tmp_path)
-    yield local
-    local.close()
 
 
 def leader_of(addresses):

@@ -11,7 +11,7 @@ from raftcheck.core.timer import draw_timeout, initial_rng
 
 def boot(node_id: str, bootstrap: bool = False, params: NodeParams = NodeParams()) -> NodeState:
     """A fresh node knowing only its own id and whether it boots in Bootstrap mode."""
-    return _recover(node_id, bootstrap, params, 0, None, ())
+    return recover(node_id, bootstrap, params, 0, None, ())
 
 
 def restart(state: NodeState) -> NodeState:
@@ -25,7 +25,12 @@ def restart(state: NodeState) -> NodeState:
         term, voted_for = state.current_term, state.voted_for
     else:
         term, voted_for = 0, None
-    return _recover(state.id, state.bootstrap, state.params, term, voted_for, state.log)
+    return recover(state.id, state.bootstrap, state.params, term, voted_for, state.log)
+
+
+def durable(state: NodeState) -> tuple[int, str | None, tuple[Entry, ...]]:
+    """The part of a state that must reach stable storage before messages leave."""
+    return state.current_term, state.voted_for, state.log
 
 
 def recover(
@@ -36,23 +41,7 @@ def recover(
     voted_for: str | None,
     log: tuple[Entry, ...],
 ) -> NodeState:
-    """A node started from durable state read back from disk."""
-    return _recover(node_id, bootstrap, params, term, voted_for, log)
-
-
-def durable(state: NodeState) -> tuple[int, str | None, tuple[Entry, ...]]:
-    """The part of a state that must reach stable storage before messages leave."""
-    return state.current_term, state.voted_for, state.log
-
-
-def _recover(
-    node_id: str,
-    bootstrap: bool,
-    params: NodeParams,
-    term: int,
-    voted_for: str | None,
-    log: tuple[Entry, ...],
-) -> NodeState:
+    """A node started from durable state (as read back from disk): volatile state starts fresh."""
     config, config_index = latest_config(log, node_id, bootstrap)
     waiting = bootstrap and not names_member(log, node_id)
     timeout, rng = draw_timeout(params, initial_rng(node_id, params.seed))

@@ -11,7 +11,7 @@ import msgspec
 from aiohttp import web
 
 from raftcheck.core import AddServerRequest, ClientRequest, Message, RemoveServerRequest, Status
-from raftcheck.service.node import NodeService, reply_key
+from raftcheck.service.node import NodeService
 
 MAX_BODY_BYTES = 1 << 20
 REQUEST_TIMEOUT = 2.0

@@ -63,7 +63,7 @@ class ServiceClient:
             try:
                 async with self._session.post(f"http://{self._target}{path}", json=body) as response:
                     reply = await response.json()
-            except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
+            except (TimeoutError, aiohttp.ClientError, ValueError) as error:
                 last_problem = f"{self._target} unreachable ({type(error).__name__})"
                 await asyncio.sleep(RETRY_DELAY)
                 continue

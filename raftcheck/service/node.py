@@ -111,7 +111,7 @@ class NodeService:
         self.deliver(request)
         try:
             return await asyncio.wait_for(waiter, timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None
         finally:
             if self._waiting.get(key) is waiter:
@@ -121,5 +121,5 @@ class NodeService:
         try:
             async with self._session.post(f"http://{message.dst}/raft", data=_encode(message)) as response:
                 await response.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+        except (TimeoutError, aiohttp.ClientError, OSError):
             pass

@@ -1,0 +1,13 @@
+"""Shared fixtures."""
+
+import pytest
+
+from service_cluster import LocalCluster
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    """Server processes on loopback, all killed when the test ends."""
+    local = LocalCluster(tmp_path)
+    yield local
+    local.close()
