@@ -155,3 +155,28 @@ def test_rules_lists_every_switch():
     result = run("rules")
     assert result.exit_code == 0
     assert all(name in result.output for name in RULE_DESCRIPTIONS)
+
+
+def test_tick_mode_and_depth_first_search_run_from_a_spec(tmp_path):
+    spec = tmp_path / "ticks.toml"
+    spec.write_text(
+        '[cluster]\nsymmetry = false\n[timing]\ntimer = "tick"\nelection_timeout = [2, 3]\nheartbeat_interval = 1\n'
+        '[bounds]\nmax_term = 1\nmax_in_flight = 6\nclient_requests = 0\nmax_depth = 12\n'
+        '[check]\nsearch = "dfs"\ndisabled_rules = ["vote_once_per_term"]\n'
+        '[expect]\nverdict = "violation"\ninvariant = "ElectionSafety"\n'
+    )
+    result = run("check", spec, "--show-counterexamples")
+    assert result.exit_code == 0, result.output
+    assert "n1: tick" in result.output or "n2: tick" in result.output
+
+
+def test_progress_is_printed_as_plain_lines_when_not_on_a_terminal(monkeypatch):
+    import raftcheck.progress
+    import raftcheck.search.bfs
+
+    monkeypatch.setattr(raftcheck.progress, "PLAIN_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(raftcheck.search.bfs, "PROGRESS_EVERY", 500)
+    result = run("check", SPECS / "build_cluster_through_bootstrap.toml")
+    assert result.exit_code == 0
+    progress = [line for line in result.output.splitlines() if line.startswith("  build_cluster_through_bootstrap:")]
+    assert progress and "states/s" in progress[0] and "queue" in progress[0]
