@@ -12,6 +12,7 @@ import pytest
 
 import mutants
 from raftcheck.model.settings import Bounds, Budgets, ClusterSettings
+from raftcheck.core import RULE_DESCRIPTIONS
 from raftcheck.properties import ALL_INVARIANTS
 from raftcheck.runner import run_spec
 from raftcheck.spec import Spec, load_spec
@@ -79,3 +80,10 @@ def test_correct_core_passes_the_default_specs_exhaustively(spec):
     outcome = run_spec(spec)
     assert outcome.verdict == "pass", outcome.found
     assert outcome.result.states > 1000
+
+
+def test_every_safety_switch_has_a_spec_expecting_its_violation():
+    named = {spec.name for spec in violation_specs()}
+    switched_off = {rule for spec in violation_specs() for rule in spec.settings.rules.disabled()}
+    assert switched_off == set(RULE_DESCRIPTIONS)
+    assert set(RULE_DESCRIPTIONS) <= named, "each switch has a spec named after it"
