@@ -20,7 +20,6 @@ from raftcheck.core import (
     Message,
     NodeParams,
     NodeState,
-    RemoveServerRequest,
     Role,
     Tick,
     boot,
@@ -77,9 +76,6 @@ class SimulatedCluster:
 
     def add_server(self, client: str, node_id: str, server: str) -> None:
         self.send(AddServerRequest(client, node_id, server))
-
-    def remove_server(self, client: str, node_id: str, server: str) -> None:
-        self.send(RemoveServerRequest(client, node_id, server))
 
     def call(self, make: Callable[[str], Message], attempts: int = 20, patience: int = 60) -> Message:
         """Send `make(target)` to the current leader, retrying the same request until it succeeds.

@@ -268,3 +268,15 @@ def test_5_3_leader_sends_at_most_the_batch_cap_of_entries_per_append_entries():
     leader, sent = step(leader, AppendEntriesResponse("b", "a", 2, False, 0, 2))
     retry = of_type(sent, AppendEntriesRequest)[0]
     assert retry.prev_log_index == 1 and retry.entries == leader.log[1:2]
+
+
+def test_5_3_leader_pipelines_so_each_write_sends_only_new_entries():
+    leader, _ = elect(member("a"))
+    leader, first = step(leader, ClientRequest("cl", "a", 1, ("set", "x", "1")))
+    leader, second = step(leader, ClientRequest("cl", "a", 2, ("set", "x", "2")))
+    to_b = [m for m in of_type(first + second, AppendEntriesRequest) if m.dst == "b"]
+    assert [len(m.entries) for m in to_b] == [1, 1]
+    assert to_b[1].prev_log_index == to_b[0].prev_log_index + 1
+    leader, sent = step(leader, AppendEntriesResponse("b", "a", 2, False, 0, 2))
+    resent = of_type(sent, AppendEntriesRequest)[0]
+    assert resent.prev_log_index == 1 and len(resent.entries) == 3, "a rejection moves nextIndex back"

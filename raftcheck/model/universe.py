@@ -58,7 +58,6 @@ class Universe:
         # per entry int
         self._entry_fp: list[list[int | None]] = []
         self._steps: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = {}
-        self.step_calls = 0
 
     # ---- interning --------------------------------------------------------
 
@@ -99,7 +98,6 @@ class Universe:
         key = (node, message)
         cached = self._steps.get(key)
         if cached is None:
-            self.step_calls += 1
             state, outgoing = self._handler(self.node_states[node], self.messages[message])
             sent = tuple(self.message(m) for m in outgoing if getattr(m, "dst", None) in self.position)
             cached = self._steps[key] = (self.node(self._normalize(state)), sent)
