@@ -47,7 +47,7 @@ def test_5_1_request_with_stale_term_is_rejected_with_current_term():
     state = member("a", term=3)
     after, sent = step(state, AppendEntriesRequest("b", "a", 2, 0, 0, (), 0))
     assert after == state
-    assert sent == [AppendEntriesResponse("a", "b", 3, False)]
+    assert sent == [AppendEntriesResponse("a", "b", 3, False, 0, len(state.log) + 1)]
 
 
 # ---- 5.2 Leader election ---------------------------------------------------

@@ -145,7 +145,9 @@ def handle_append_entries(state: NodeState, message: AppendEntriesRequest, out: 
     if prev < 0 or message.leader_commit < 0:
         return state
     if message.term < state.current_term:
-        out.append(AppendEntriesResponse(state.id, message.src, state.current_term, False))
+        # The hint is where this log ends: a leader that reads this reply as an answer to
+        # a request of its own (it cannot tell) does not move nextIndex back needlessly.
+        out.append(AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, len(state.log) + 1))
         return state
     if state.role is LEADER:
         return state
