@@ -91,11 +91,11 @@ def abstract_clock(state: NodeState) -> NodeState:
 class RaftClusterModel:
     """The cluster as a search model (see raftcheck.search.model.Model)."""
 
-    def __init__(self, settings: ClusterSettings, handler: Handler = handle, properties=(), transition_properties=()):
+    def __init__(self, settings: ClusterSettings, handler: Handler = handle) -> None:
         self.settings = settings
         self.names = settings.nodes
-        self.properties = list(properties)
-        self.transition_properties = list(transition_properties)
+        self.properties: list = []
+        self.transition_properties: list = []
         self._fire = settings.timer == "fire"
         initial = [self._boot(name) for name in self.names]
         classes = _interchangeable(self.names, initial) if settings.symmetry and self._fire else []
