@@ -1,23 +1,27 @@
-"""Every invariant is shown to catch a bug, every counterexample replays, the correct core passes.
+"""The CI gate, and every invariant shown to catch a bug with a counterexample that replays.
 
-Switch specs (specs/*.toml expecting a violation) break the core with a safety
-switch; mutants (tests/mutants.py) break it where no switch can. Each
-counterexample is replayed step by step against the same core and must break
-the same invariant.
+`raftcheck check --quick` runs every CI-sized shipped spec once, as CI users
+run it; its exit code, JSON report and saved traces are then checked spec by
+spec. Switch specs break the core with a safety switch; mutants
+(tests/mutants.py) break it where no switch can. Each counterexample is
+replayed step by step against the same core and must break the same invariant.
 """
 
+import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 import mutants
-from raftcheck.model.settings import Bounds, Budgets, ClusterSettings
+from raftcheck.cli import main
 from raftcheck.core import RULE_DESCRIPTIONS
+from raftcheck.model.settings import Bounds, Budgets, ClusterSettings
 from raftcheck.properties import ALL_INVARIANTS
 from raftcheck.runner import run_spec
 from raftcheck.spec import Spec, load_spec
 from raftcheck.search import Limits
-from raftcheck.trace import replay
+from raftcheck.trace import load_trace, replay
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -45,15 +49,34 @@ def mutant_spec(invariant: str, settings: ClusterSettings) -> Spec:
     return Spec(invariant, "(mutant)", "", True, settings, (invariant,), "bfs", Limits(), "violation", invariant)
 
 
+@pytest.fixture(scope="module")
+def gate(tmp_path_factory):
+    """One `raftcheck check --quick` over the repository's specs/, with its report and traces."""
+    out = tmp_path_factory.mktemp("gate")
+    result = CliRunner().invoke(
+        main, ["check", "--quick", "--json", str(out / "report.json"), "--trace-dir", str(out / "traces")]
+    )
+    report = {spec["name"]: spec for spec in json.loads((out / "report.json").read_text())["specs"]}
+    return result, report, out / "traces"
+
+
+def test_raftcheck_check_passes_the_gate_on_the_shipped_specs(gate):
+    result, report, _ = gate
+    assert result.exit_code == 0, result.output
+    assert set(report) == {spec.name for spec in (load_spec(p) for p in SPECS.glob("*.toml")) if spec.ci}
+    assert all(entry["matches"] for entry in report.values())
+
+
 @pytest.mark.parametrize("spec", [s for s in violation_specs() if s.ci], ids=lambda s: s.name)
-def test_switch_spec_finds_its_violation_and_the_counterexample_replays(spec):
-    outcome = run_spec(spec)
-    assert outcome.verdict == "violation", outcome.found
-    assert outcome.invariant == spec.expected_invariant
-    replayed = replay(outcome.trace)
+def test_switch_spec_finds_its_violation_and_the_counterexample_replays(gate, spec):
+    _, report, traces = gate
+    entry = report[spec.name]
+    assert entry["verdict"] == "violation" and entry["invariant"] == spec.expected_invariant, entry["expected"]
+    trace = load_trace(traces / f"{spec.name}.json")
+    replayed = replay(trace)
     assert replayed.confirms, replayed.error
     assert replayed.broken[0] == spec.expected_invariant
-    assert len(replayed.views) == len(outcome.trace.actions) + 1
+    assert len(replayed.views) == len(trace.actions) + 1 == len(entry["counterexample"]) + 1
 
 
 @pytest.mark.parametrize("invariant", sorted(MUTANTS))
@@ -76,10 +99,10 @@ def pass_specs():
 
 
 @pytest.mark.parametrize("spec", pass_specs(), ids=lambda s: s.name)
-def test_correct_core_passes_the_default_specs_exhaustively(spec):
-    outcome = run_spec(spec)
-    assert outcome.verdict == "pass", outcome.found
-    assert outcome.result.states > 1000
+def test_correct_core_passes_the_default_specs_exhaustively(gate, spec):
+    entry = gate[1][spec.name]
+    assert entry["verdict"] == "pass" and entry["stopped_because"] is None
+    assert entry["states"] > 1000
 
 
 def test_every_safety_switch_has_a_spec_expecting_its_violation():
