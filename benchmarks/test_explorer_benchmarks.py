@@ -4,22 +4,15 @@ Run with `pytest benchmarks/`; states/second and transitions/second are in each
 benchmark's extra_info (`--benchmark-json` keeps them for comparison).
 """
 
-import dataclasses
 from pathlib import Path
 
-from raftcheck.runner import run_spec
-from raftcheck.search import Limits
-from raftcheck.spec import load_spec
+import raftcheck
 
 DEFAULT_SPEC = Path(__file__).resolve().parent.parent / "specs" / "election_replication_with_restart.toml"
 
 
-def spec(symmetry: bool, max_in_flight: int | None = None):
-    loaded = load_spec(DEFAULT_SPEC)
-    settings = dataclasses.replace(loaded.settings, symmetry=symmetry)
-    if max_in_flight is not None:
-        settings = dataclasses.replace(settings, bounds=dataclasses.replace(settings.bounds, max_in_flight=max_in_flight))
-    return dataclasses.replace(loaded, settings=settings)
+def run(symmetry: bool, **overrides):
+    return raftcheck.check(DEFAULT_SPEC, symmetry=symmetry, **overrides)
 
 
 def record(benchmark, result):
@@ -33,23 +26,21 @@ def record(benchmark, result):
 
 
 def test_explore_default_spec_with_symmetry(benchmark):
-    outcome = benchmark.pedantic(run_spec, args=(spec(True),), rounds=1, iterations=1)
+    outcome = benchmark.pedantic(run, args=(True,), rounds=1, iterations=1)
     assert outcome.verdict == "pass"
-    record(benchmark, outcome.result)
+    record(benchmark, outcome.search)
 
 
 def test_explore_default_spec_without_symmetry_first_150k_states(benchmark):
-    outcome = benchmark.pedantic(
-        run_spec, args=(spec(False),), kwargs={"overrides": Limits(max_states=150_000)}, rounds=1, iterations=1
-    )
-    record(benchmark, outcome.result)
+    outcome = benchmark.pedantic(run, args=(False,), kwargs={"max_states": 150_000}, rounds=1, iterations=1)
+    record(benchmark, outcome.search)
 
 
 def test_symmetry_reduction_factor(benchmark):
     """Distinct states without / with symmetry, on the default spec with two messages in flight."""
 
     def both():
-        return run_spec(spec(False, max_in_flight=2)).result, run_spec(spec(True, max_in_flight=2)).result
+        return run(False, max_in_flight=2).search, run(True, max_in_flight=2).search
 
     full, reduced = benchmark.pedantic(both, rounds=1, iterations=1)
     assert full.verdict == reduced.verdict == "pass"

@@ -95,7 +95,7 @@ def test_malformed_trace_files_fail_with_one_line(tmp_path, content, expected):
     [
         ("[bounds]\nmax_trm = 2\n", "unknown key 'bounds.max_trm'"),
         ('[bounds]\nmax_term = "two"\n', "bounds.max_term: expected int, got str"),
-        ("[bounds]\nmax_term = 0\n", "bounds.max_term: expected a positive integer, got 0"),
+        ("[bounds]\nmax_term = 0\n", "bounds.max_term: expected int >= 1, got 0"),
         ("[cluster]\nbootstrap = [\"n9\"]\n", "cluster.bootstrap: 'n9' is not one of the nodes"),
         ("[check]\ndisabled_rules = [\"nope\"]\n", "check.disabled_rules: unknown rule 'nope'"),
         ("[check]\ninvariants = [\"Nope\"]\n", "check.invariants: unknown invariant 'Nope'"),
@@ -125,7 +125,7 @@ def test_check_exits_one_when_a_verdict_differs_from_the_expectation(tmp_path):
 def test_a_budget_stops_a_run_with_a_partial_verdict(tmp_path):
     result = run("check", SPECS / "remove_server.toml", "--max-states", "200", "--json", tmp_path / "r.json")
     assert result.exit_code == 1
-    assert "partial (reached --max-states 200)" in result.output
+    assert "partial (reached max_states = 200)" in result.output
     assert json.loads((tmp_path / "r.json").read_text())["specs"][0]["verdict"] == "partial"
 
 
@@ -146,8 +146,8 @@ def test_explore_takes_the_same_settings_as_flags(tmp_path):
 def test_explore_rejects_bad_options_with_one_line():
     result = run("explore", "--disable-rule", "nope")
     assert result.exit_code == 2 and "unknown rule 'nope'" in result.output
-    result = run("explore", "--dfs")
-    assert result.exit_code == 2 and "--max-depth" in result.output
+    result = run("explore", "--search", "dfs")
+    assert result.exit_code == 2 and "--max-depth: depth-first search needs a depth bound" in result.output
     assert run("explore", "--nodes", "0").exit_code == 2
 
 
@@ -171,10 +171,10 @@ def test_tick_mode_and_depth_first_search_run_from_a_spec(tmp_path):
 
 
 def test_progress_is_printed_as_plain_lines_when_not_on_a_terminal(monkeypatch):
-    import raftcheck.progress
+    import raftcheck.checker.progress
     import raftcheck.search.bfs
 
-    monkeypatch.setattr(raftcheck.progress, "PLAIN_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(raftcheck.checker.progress, "PLAIN_EVERY_SECONDS", 0.0)
     monkeypatch.setattr(raftcheck.search.bfs, "PROGRESS_EVERY", 500)
     result = run("check", SPECS / "build_cluster_through_bootstrap.toml")
     assert result.exit_code == 0

@@ -14,29 +14,28 @@ import pytest
 from click.testing import CliRunner
 
 import mutants
+import raftcheck
+from raftcheck import Spec, load_spec
+from raftcheck.checker.trace import load_trace, replay
 from raftcheck.cli import main
 from raftcheck.core import RULE_DESCRIPTIONS
-from raftcheck.model.settings import Bounds, Budgets, ClusterSettings
 from raftcheck.properties import ALL_INVARIANTS
-from raftcheck.runner import run_spec
-from raftcheck.spec import Spec, load_spec
-from raftcheck.search import Limits
-from raftcheck.trace import load_trace, replay
+from raftcheck.settings import from_flat
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
 MUTANTS = {
     "LeaderAppendOnly": (
         mutants.leader_drops_last_entry_on_rejection,
-        ClusterSettings(budgets=Budgets(client_requests=0), bounds=Bounds(max_term=2, max_in_flight=7)),
+        dict(client_requests=0, max_term=2, max_in_flight=7),
     ),
     "ConfigsDifferByOne": (
         mutants.remove_server_removes_two,
-        ClusterSettings(budgets=Budgets(client_requests=0, membership_changes=1), bounds=Bounds(max_term=1, max_in_flight=6)),
+        dict(client_requests=0, membership_changes=1, max_term=1, max_in_flight=6),
     ),
     "LogMatching": (
         mutants.commands_stamped_with_term_one,
-        ClusterSettings(budgets=Budgets(client_requests=2), bounds=Bounds(max_term=2, max_in_flight=6)),
+        dict(client_requests=2, max_term=2, max_in_flight=6),
     ),
 }
 
@@ -45,8 +44,9 @@ def violation_specs():
     return [load_spec(path) for path in sorted(SPECS.glob("*.toml")) if load_spec(path).expected_verdict == "violation"]
 
 
-def mutant_spec(invariant: str, settings: ClusterSettings) -> Spec:
-    return Spec(invariant, "(mutant)", "", True, settings, (invariant,), "bfs", Limits(), "violation", invariant)
+def mutant_spec(invariant: str, settings: dict) -> Spec:
+    return Spec(invariant, "(mutant)", from_flat({**settings, "invariants": (invariant,)}),
+                expected_verdict="violation", expected_invariant=invariant)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +82,7 @@ def test_switch_spec_finds_its_violation_and_the_counterexample_replays(gate, sp
 @pytest.mark.parametrize("invariant", sorted(MUTANTS))
 def test_mutant_core_breaks_the_invariant_and_the_counterexample_replays(invariant):
     handler, settings = MUTANTS[invariant]
-    outcome = run_spec(mutant_spec(invariant, settings), handler=handler)
+    outcome = raftcheck.check(mutant_spec(invariant, settings), handler=handler)
     assert outcome.verdict == "violation" and outcome.invariant == invariant
     replayed = replay(outcome.trace, handler)
     assert replayed.confirms and replayed.broken[0] == invariant
@@ -107,6 +107,6 @@ def test_correct_core_passes_the_default_specs_exhaustively(gate, spec):
 
 def test_every_safety_switch_has_a_spec_expecting_its_violation():
     named = {spec.name for spec in violation_specs()}
-    switched_off = {rule for spec in violation_specs() for rule in spec.settings.rules.disabled()}
+    switched_off = {rule for spec in violation_specs() for rule in spec.settings.check.disabled_rules}
     assert switched_off == set(RULE_DESCRIPTIONS)
     assert set(RULE_DESCRIPTIONS) <= named, "each switch has a spec named after it"

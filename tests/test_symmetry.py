@@ -7,22 +7,16 @@ reaches, and give the same verdicts at the same depth.
 
 import pytest
 
-from raftcheck.core import Rules
 from raftcheck.model.cluster import World
-from raftcheck.model.settings import Bounds, Budgets, ClusterSettings
-from raftcheck.properties import checked_model
+from raftcheck.properties import raft_model
 from raftcheck.search import breadth_first
+from raftcheck.settings import from_flat
 
 SMALL = [
-    ClusterSettings(budgets=Budgets(client_requests=1), bounds=Bounds(max_term=1, max_log=3, max_in_flight=3)),
-    ClusterSettings(budgets=Budgets(client_requests=0, crashes=1), bounds=Bounds(max_term=2, max_log=2, max_in_flight=3)),
-    ClusterSettings(
-        nodes=("n1", "n2", "n3"),
-        bootstrap=("n2", "n3"),
-        initial_members=(),
-        budgets=Budgets(client_requests=0, membership_changes=1),
-        bounds=Bounds(max_term=1, max_log=4, max_in_flight=2),
-    ),
+    dict(client_requests=1, max_term=1, max_log=3, max_in_flight=3),
+    dict(client_requests=0, crashes=1, max_term=2, max_log=2, max_in_flight=3),
+    dict(bootstrap=("n2", "n3"), initial_members=(), client_requests=0, membership_changes=1, catchup_rounds=2,
+         max_term=1, max_log=4, max_in_flight=2),
 ]
 
 
@@ -56,8 +50,8 @@ def translate(world: World, source, target) -> World:
 
 @pytest.mark.parametrize("settings", SMALL, ids=["replication", "restarts", "bootstrap"])
 def test_reduced_search_reaches_exactly_the_canonical_states_of_the_full_search(settings):
-    full = checked_model(ClusterSettings(**{**settings.__dict__, "symmetry": False}))
-    reduced = checked_model(settings)
+    full = raft_model(from_flat({**settings, "symmetry": False}))
+    reduced = raft_model(from_flat(settings))
     assert len(reduced.group) > 1, "this spec has interchangeable nodes"
     full_result, full_worlds = reachable(full)
     reduced_result, reduced_worlds = reachable(reduced)
@@ -69,11 +63,9 @@ def test_reduced_search_reaches_exactly_the_canonical_states_of_the_full_search(
 
 @pytest.mark.parametrize("rule", ["vote_once_per_term", "step_down_on_higher_term"])
 def test_reduced_and_full_search_agree_on_violations(rule):
-    settings = ClusterSettings(
-        rules=Rules().without(rule), budgets=Budgets(client_requests=0), bounds=Bounds(max_in_flight=6)
-    )
-    full = breadth_first(checked_model(ClusterSettings(**{**settings.__dict__, "symmetry": False})))
-    reduced = breadth_first(checked_model(settings))
+    settings = dict(disabled_rules=(rule,), client_requests=0, max_in_flight=6)
+    full = breadth_first(raft_model(from_flat({**settings, "symmetry": False})))
+    reduced = breadth_first(raft_model(from_flat(settings)))
     assert full.verdict == reduced.verdict == "violation"
     assert full.violation.property == reduced.violation.property == "ElectionSafety"
     assert len(full.violation.actions) == len(reduced.violation.actions)

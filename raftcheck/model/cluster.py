@@ -10,7 +10,7 @@ search strategy.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import groupby, permutations, product
 from typing import NamedTuple
 
@@ -42,9 +42,11 @@ from raftcheck.model.actions import (
     Restart,
     TickOnce,
 )
-from raftcheck.model.settings import ClusterSettings
+from raftcheck.model.checks import Invariant, StateChecks, StepCheck, select
 from raftcheck.model.symmetry import rename_node, symmetry_group
 from raftcheck.model.universe import Handler, Universe
+from raftcheck.search.model import Property, TransitionProperty
+from raftcheck.settings import Settings
 
 CLIENT = "client"
 _MASK = (1 << 64) - 1
@@ -89,16 +91,18 @@ def abstract_clock(state: NodeState) -> NodeState:
 
 
 class RaftClusterModel:
-    """The cluster as a search model (see raftcheck.search.model.Model)."""
+    """The cluster as a search model (see raftcheck.search.model.Model).
 
-    def __init__(self, settings: ClusterSettings, handler: Handler = handle) -> None:
+    It checks the invariants of `catalogue` that its settings select; the
+    settings must have passed `raftcheck.settings.validate`.
+    """
+
+    def __init__(self, settings: Settings, catalogue: Sequence[Invariant] = (), handler: Handler = handle) -> None:
         self.settings = settings
-        self.names = settings.nodes
-        self.properties: list = []
-        self.transition_properties: list = []
-        self._fire = settings.timer == "fire"
+        self.names = settings.node_names
+        self._fire = settings.timing.timer == "fire"
         initial = [self._boot(name) for name in self.names]
-        classes = _interchangeable(self.names, initial) if settings.symmetry and self._fire else []
+        classes = _interchangeable(self.names, initial) if settings.cluster.symmetry and self._fire else []
         self.group = symmetry_group(classes, len(self.names)) if classes else [tuple(range(len(self.names)))]
         self._perm_index = {perm: index for index, perm in enumerate(self.group)}
         self._classes = classes
@@ -115,16 +119,27 @@ class RaftClusterModel:
         self._memo: dict = {}
         self._node_parts: dict[tuple[int, ...], list] = {}
         self._recent_views: list[tuple[World | None, ClusterView | None]] = [(None, None), (None, None)]
+        self.properties, self.transition_properties = self._properties(select(catalogue, settings.check.invariants))
+
+    def _properties(self, invariants: list[Invariant]) -> tuple[list[Property], list[TransitionProperty]]:
+        states = [i for i in invariants if not i.on_steps]
+        memoised = StateChecks(self.view, [i.check for i in states])
+        properties = [
+            Property(i.name, lambda world, index=index: memoised.results(world)[index]) for index, i in enumerate(states)
+        ]
+        steps = [TransitionProperty(i.name, StepCheck(self.view, i.check).check) for i in invariants if i.on_steps]
+        return properties, steps
 
     def _boot(self, name: str) -> NodeState:
         s = self.settings
-        if s.initial_members and name in s.initial_members:
+        members = s.cluster.initial_members
+        if members and name in members:
             node = boot(name, False, s.params)
-            log = (Entry(0, ConfigChange(tuple(sorted(s.initial_members)))),)
+            log = (Entry(0, ConfigChange(tuple(sorted(members)))),)
             # The initial configuration is committed by construction: the cluster was set up with it.
             node = replace(restart(replace(node, log=log)), commit_index=1)
         else:
-            node = boot(name, name in s.bootstrap, s.params)
+            node = boot(name, name in s.cluster.bootstrap, s.params)
         return abstract_clock(node) if self._fire else node
 
     # ---- the Model interface ----------------------------------------------
@@ -146,7 +161,7 @@ class RaftClusterModel:
     def successors(self, world: World) -> Iterator[tuple[Action, World]]:
         u = self.universe
         names = self.names
-        budgets = self.settings.budgets
+        failures = self.settings.failures
         used = world.used
         for position, node in enumerate(world.nodes):
             if self._fire:
@@ -163,11 +178,11 @@ class RaftClusterModel:
             previous = message
             decoded = u.messages[message]
             yield Deliver(decoded), self._step(world, u.destination[message], message, message)
-            if used[DROPS] < budgets.drops:
+            if used[DROPS] < failures.drops:
                 yield Drop(decoded), self._with_network(world, _without(world.network, message), DROPS)
-            if used[DUPLICATES] < budgets.duplicates:
+            if used[DUPLICATES] < failures.duplicates:
                 yield Duplicate(decoded), self._with_network(world, _sorted_with(world.network, message), DUPLICATES)
-        if used[CRASHES] < budgets.crashes:
+        if used[CRASHES] < failures.crashes:
             for position, node in enumerate(world.nodes):
                 revived = u.node(self.normalize(restart(u.node_states[node])))
                 nodes = world.nodes[:position] + (revived,) + world.nodes[position + 1 :]
@@ -179,7 +194,7 @@ class RaftClusterModel:
     def _requests_at(self, world: World, position: int) -> Iterator[tuple[Action, World]]:
         u = self.universe
         name = self.names[position]
-        budgets = self.settings.budgets
+        budgets = self.settings.bounds
         used = world.used
         if used[CLIENTS] < budgets.client_requests:
             seq = used[CLIENTS] + 1

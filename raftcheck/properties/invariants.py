@@ -7,10 +7,10 @@ nodes and entries. LeaderAppendOnly is a property of steps: (before, after).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from itertools import combinations
 
 from raftcheck.core import ConfigChange, Entry, NodeState, Role
+from raftcheck.model.checks import Invariant
 from raftcheck.model.cluster import ClusterView
 from raftcheck.properties.quorums import disjoint_majorities
 
@@ -148,21 +148,18 @@ def _config_jump(node: NodeState) -> str | None:
     return None
 
 
-INVARIANTS: dict[str, Callable[[ClusterView], str | None]] = {
-    "ElectionSafety": election_safety,
-    "LogMatching": log_matching,
-    "LeaderCompleteness": leader_completeness,
-    "StateMachineSafety": state_machine_safety,
-    "SingleUncommittedConfig": single_uncommitted_config,
-    "ConfigsDifferByOne": configs_differ_by_one,
-    "QuorumOverlap": quorum_overlap,
-}
+RAFT_INVARIANTS: tuple[Invariant, ...] = (
+    Invariant("ElectionSafety", election_safety),
+    Invariant("LogMatching", log_matching),
+    Invariant("LeaderCompleteness", leader_completeness),
+    Invariant("StateMachineSafety", state_machine_safety),
+    Invariant("SingleUncommittedConfig", single_uncommitted_config),
+    Invariant("ConfigsDifferByOne", configs_differ_by_one),
+    Invariant("QuorumOverlap", quorum_overlap),
+    Invariant("LeaderAppendOnly", leader_append_only, on_steps=True),
+)
 
-STEP_INVARIANTS: dict[str, Callable[[ClusterView, ClusterView], str | None]] = {
-    "LeaderAppendOnly": leader_append_only,
-}
-
-ALL_INVARIANTS = tuple(INVARIANTS) + tuple(STEP_INVARIANTS)
+ALL_INVARIANTS = tuple(invariant.name for invariant in RAFT_INVARIANTS)
 
 
 def _last_index_with_same_term(a: tuple[Entry, ...], b: tuple[Entry, ...]) -> int:

@@ -92,9 +92,9 @@ class Stats:
 
     def out_of_budget(self, limits: Limits) -> str | None:
         if limits.max_states is not None and self.states >= limits.max_states:
-            return f"reached --max-states {limits.max_states}"
+            return f"reached max_states = {limits.max_states}"
         if limits.max_seconds is not None and self.seconds >= limits.max_seconds:
-            return f"reached --max-seconds {limits.max_seconds:g}"
+            return f"reached max_seconds = {limits.max_seconds:g}"
         return None
 
     def result(self, verdict: str, violation: Violation | None = None, stopped: str | None = None) -> SearchResult:

@@ -7,11 +7,13 @@ import signal
 from pathlib import Path
 
 from aiohttp import web
+from msgspec.structs import replace
 
 from raftcheck.core import NodeParams
 from raftcheck.service.api import build_app
 from raftcheck.service.node import NodeService
 from raftcheck.service.storage import DurableStore
+from raftcheck.settings import Service, Settings
 
 
 def parse_address(address: str) -> tuple[str, int]:
@@ -28,14 +30,14 @@ def node_id(address: str) -> str:
     return f"{host}:{port}"
 
 
-def params_for(tick_ms: int, election_ms: tuple[int, int], heartbeat_ms: int) -> NodeParams:
-    """Real milliseconds as core ticks (the core only counts ticks)."""
-    low, high = (max(1, round(ms / tick_ms)) for ms in election_ms)
-    return NodeParams(
+def params_for(clock: Service, shared: Settings) -> NodeParams:
+    """Real milliseconds as core ticks (the core only counts ticks); the rest as the checker has it."""
+    low, high = (max(1, round(ms / clock.tick_ms)) for ms in clock.election_timeout_ms)
+    return replace(
+        shared.params,
         election_timeout_low=low,
         election_timeout_high=max(low, high),
-        heartbeat_interval=max(1, round(heartbeat_ms / tick_ms)),
-        catchup_rounds=10,
+        heartbeat_interval=max(1, round(clock.heartbeat_ms / clock.tick_ms)),
     )
 
 

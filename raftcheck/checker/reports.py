@@ -7,19 +7,19 @@ from pathlib import Path
 
 import msgspec
 
-from raftcheck.runner import Outcome
-from raftcheck.timeline import short_action
+from raftcheck.checker.runner import Result
+from raftcheck.checker.timeline import short_action
 
 
-def json_report(outcomes: list[Outcome]) -> dict:
+def json_report(outcomes: list[Result]) -> dict:
     specs = []
     for outcome in outcomes:
-        result = outcome.result
+        result = outcome.search
         specs.append(
             {
                 "name": outcome.spec.name,
                 "path": outcome.spec.path,
-                "disabled_rules": list(outcome.spec.settings.rules.disabled()),
+                "disabled_rules": list(outcome.spec.settings.check.disabled_rules),
                 "expected": outcome.expected,
                 "verdict": result.verdict,
                 "matches": outcome.matches,
@@ -35,17 +35,18 @@ def json_report(outcomes: list[Outcome]) -> dict:
                     [short_action(a) for a in outcome.trace.actions] if outcome.trace is not None else None
                 ),
                 "trace": msgspec.to_builtins(outcome.trace) if outcome.trace is not None else None,
+                "settings": msgspec.to_builtins(outcome.spec.settings),
             }
         )
     matched = sum(o.matches for o in outcomes)
     return {"specs": specs, "summary": {"specs": len(outcomes), "matched": matched, "mismatched": len(outcomes) - matched}}
 
 
-def write_json(outcomes: list[Outcome], path: str | Path) -> None:
+def write_json(outcomes: list[Result], path: str | Path) -> None:
     Path(path).write_bytes(msgspec.json.format(msgspec.json.encode(json_report(outcomes))))
 
 
-def write_junit(outcomes: list[Outcome], path: str | Path) -> None:
+def write_junit(outcomes: list[Result], path: str | Path) -> None:
     """One test case per spec; a verdict other than the expected one is a failure."""
     suite = ET.Element(
         "testsuite",
@@ -53,18 +54,18 @@ def write_junit(outcomes: list[Outcome], path: str | Path) -> None:
         tests=str(len(outcomes)),
         failures=str(sum(not o.matches for o in outcomes)),
         errors="0",
-        time=f"{sum(o.result.seconds for o in outcomes):.3f}",
+        time=f"{sum(o.search.seconds for o in outcomes):.3f}",
     )
     for outcome in outcomes:
         case = ET.SubElement(
-            suite, "testcase", classname="raftcheck.specs", name=outcome.spec.name, time=f"{outcome.result.seconds:.3f}"
+            suite, "testcase", classname="raftcheck.specs", name=outcome.spec.name, time=f"{outcome.search.seconds:.3f}"
         )
         summary = f"expected {outcome.expected}, found {outcome.found}"
         if not outcome.matches:
             failure = ET.SubElement(case, "failure", message=summary)
-            failure.text = outcome.result.violation.message if outcome.result.violation else summary
+            failure.text = outcome.search.violation.message if outcome.search.violation else summary
         ET.SubElement(case, "system-out").text = (
-            f"{summary}; {outcome.result.states} states, {outcome.result.transitions} transitions, "
-            f"depth {outcome.result.depth}"
+            f"{summary}; {outcome.search.states} states, {outcome.search.transitions} transitions, "
+            f"depth {outcome.search.depth}"
         )
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

@@ -27,7 +27,7 @@ from raftcheck.model.actions import (
 )
 from raftcheck.model.cluster import ClusterView
 from raftcheck.properties.invariants import short_entry
-from raftcheck.trace import Replay
+from raftcheck.checker.trace import Replay
 
 _ROLE = {"follower": "F", "candidate": "C", "leader": "L", "bootstrap": "B"}
 

@@ -1,33 +1,45 @@
-"""Counterexample traces: saved as JSON, replayed step by step against the real core."""
+"""Counterexample traces: saved as JSON, replayed step by step against the real core.
+
+A trace holds its settings in the schema's own shape; they are validated by
+`raftcheck.settings` before a model is built from them.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
 from raftcheck.core import handle
+from raftcheck.errors import SettingsError, TraceError
 from raftcheck.model.actions import Action
 from raftcheck.model.cluster import ClusterView
-from raftcheck.model.settings import ClusterSettings
 from raftcheck.model.universe import Handler
-from raftcheck.properties import checked_model
+from raftcheck.properties import raft_model
 from raftcheck.search import Violation
 from raftcheck.search.model import first_broken, first_broken_step
+from raftcheck.settings import Settings, from_tables
 
-FORMAT = 1
-
-
-class TraceError(Exception):
-    """A trace file that cannot be read; str() is one line."""
+FORMAT = 2
 
 
-class Trace(msgspec.Struct, forbid_unknown_fields=True):
-    """Everything needed to replay a counterexample: the cluster, the checks, the steps."""
+class Trace(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Everything needed to replay a counterexample: the settings, the broken invariant, the steps."""
 
-    settings: ClusterSettings
-    invariants: tuple[str, ...]
+    settings: Settings
+    invariant: str
+    message: str
+    initial: int
+    actions: tuple[Action, ...]
+    format: int = FORMAT
+
+
+class _RawTrace(msgspec.Struct, forbid_unknown_fields=True):
+    """A trace as read, before its settings are validated."""
+
+    settings: dict[str, Any]
     invariant: str
     message: str
     initial: int
@@ -47,8 +59,8 @@ class Replay:
         return self.error is None and self.broken is not None
 
 
-def trace_of(settings: ClusterSettings, invariants: tuple[str, ...], violation: Violation) -> Trace:
-    return Trace(settings, invariants, violation.property, violation.message, violation.initial, tuple(violation.actions))
+def trace_of(settings: Settings, violation: Violation) -> Trace:
+    return Trace(settings, violation.property, violation.message, violation.initial, tuple(violation.actions))
 
 
 def save_trace(trace: Trace, path: str | Path) -> None:
@@ -61,20 +73,24 @@ def load_trace(path: str | Path) -> Trace:
     except OSError as error:
         raise TraceError(f"{path}: cannot read: {error.strerror or error}") from None
     try:
-        trace = msgspec.json.decode(data, type=Trace)
+        raw = msgspec.json.decode(data, type=_RawTrace)
     except msgspec.DecodeError as error:
         raise TraceError(f"{path}: not a raftcheck trace: {error}") from None
-    if trace.format != FORMAT:
-        raise TraceError(f"{path}: trace format {trace.format} is not supported (expected {FORMAT})")
-    return trace
+    if raw.format != FORMAT:
+        raise TraceError(f"{path}: trace format {raw.format} is not supported (expected {FORMAT})")
+    try:
+        settings = from_tables(raw.settings)
+    except SettingsError as error:
+        raise TraceError(f"{path}: settings.{error}") from None
+    return Trace(settings, raw.invariant, raw.message, raw.initial, raw.actions)
 
 
 def replay(trace: Trace, handler: Handler = handle) -> Replay:
     """Re-run every step through the core; report where the trace stops being possible."""
     try:
-        model = checked_model(trace.settings, trace.invariants, handler)
-    except ValueError as error:
-        return Replay([], trace.actions, None, str(error))
+        model = raft_model(trace.settings, handler)
+    except SettingsError as error:
+        return Replay([], trace.actions, None, f"settings.{error}")
     initials = model.initial_states()
     if not 0 <= trace.initial < len(initials):
         return Replay([], trace.actions, None, f"initial state {trace.initial} does not exist")

@@ -1,0 +1,1 @@
+"""Specs, runs, traces, timelines and reports: the checker as users meet it."""

@@ -1,0 +1,93 @@
+"""Running specs: the scripted start, the search, the verdict against the expectation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from raftcheck.core import handle
+from raftcheck.checker.spec import Spec
+from raftcheck.checker.trace import Trace, trace_of
+from raftcheck.errors import SpecError
+from raftcheck.model.actions import Action
+from raftcheck.model.cluster import RaftClusterModel
+from raftcheck.model.steps import describe_step, matching, step_text
+from raftcheck.model.universe import Handler
+from raftcheck.properties import raft_model
+from raftcheck.search import Limits, SearchResult, breadth_first, depth_first
+from raftcheck.search.model import Progress
+
+
+@dataclass
+class Result:
+    """A spec's run: the search result, the counterexample trace if any, and the verdict's match."""
+
+    spec: Spec
+    search: SearchResult
+    trace: Trace | None
+
+    @property
+    def verdict(self) -> str:
+        return self.search.verdict
+
+    @property
+    def invariant(self) -> str | None:
+        return self.search.violation.property if self.search.violation else None
+
+    @property
+    def matches(self) -> bool:
+        """The verdict is the one the spec expects (a partial run never matches)."""
+        if self.verdict != self.spec.expected_verdict:
+            return False
+        return self.verdict == "pass" or self.invariant == self.spec.expected_invariant
+
+    @property
+    def expected(self) -> str:
+        if self.spec.expected_verdict == "pass":
+            return "pass"
+        return f"violation of {self.spec.expected_invariant}"
+
+    @property
+    def found(self) -> str:
+        if self.verdict == "violation":
+            return f"violation of {self.invariant}"
+        if self.verdict == "partial":
+            return f"partial ({self.search.stopped_because})"
+        return "pass"
+
+
+def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = handle) -> Result:
+    """Explore the spec's cluster from where its start steps lead."""
+    settings = spec.settings
+    model = raft_model(settings, handler)
+    prefix = start_at(model, spec)
+    check = settings.check
+    limits = Limits(settings.bounds.max_depth, check.max_states, check.max_seconds)
+    search = breadth_first if check.search == "bfs" else depth_first
+    result = search(model, limits, progress)
+    trace = None
+    if result.violation:
+        result.violation.actions[:0] = prefix
+        trace = trace_of(settings, result.violation)
+    return Result(spec, result, trace)
+
+
+def start_at(model: RaftClusterModel, spec: Spec) -> list[Action]:
+    """Play the spec's start steps, each of which must match exactly one possible action."""
+    world = model.initial_states()[0]
+    prefix = []
+    for number, pattern in enumerate(spec.start):
+        successors = dict(model.successors(world))
+        found = matching(pattern, successors)
+        if len(found) != 1:
+            shown = found if found else list(successors)
+            listed = "; ".join(step_text(describe_step(a)) for a in shown[:12])
+            problem = "matches several steps" if found else "is not possible there"
+            step = step_text(spec.start_tables[number]) if spec.start_tables else str(pattern)
+            raise SpecError(f"{spec.where}start[{number}]: {step} {problem}; possible: {listed}")
+        action = found[0]
+        prefix.append(action)
+        world = successors[action]
+    if prefix and not model.expandable(world):
+        raise SpecError(f"{spec.where}start: the steps lead beyond the bounds; raise them")
+    model.start_from(world)
+    return prefix

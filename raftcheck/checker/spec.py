@@ -1,0 +1,122 @@
+"""Scenario files (`specs/*.toml`): what to explore and which verdict to expect.
+
+A spec is the settings of `raftcheck.settings` as TOML tables, plus a
+description, a `start` prefix of structured steps and the expected verdict.
+Any problem becomes one SpecError line naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+from raftcheck.errors import SettingsError, SpecError
+from raftcheck.model.checks import select
+from raftcheck.model.steps import StepPattern, parse_step
+from raftcheck.properties import RAFT_INVARIANTS
+from raftcheck.settings import Settings, from_tables
+
+
+class Expect(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    verdict: Literal["pass", "violation"] = "pass"
+    invariant: str | None = None
+
+
+class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """What a spec has besides its settings."""
+
+    description: str = ""
+    ci: bool = True
+    start: tuple[dict[str, Any], ...] = ()
+    expect: Expect = Expect()
+
+
+SCENARIO_KEYS = frozenset(Scenario.__struct_fields__)
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    path: str
+    settings: Settings
+    description: str = ""
+    ci: bool = True
+    start: tuple[StepPattern, ...] = ()
+    expected_verdict: str = "pass"
+    expected_invariant: str | None = None
+    start_tables: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+
+    @property
+    def where(self) -> str:
+        """The prefix of this spec's error lines: its file, if it has one."""
+        return f"{self.path}: " if self.path else ""
+
+
+def load_spec(path: str | Path) -> Spec:
+    """Read, type-check and validate one spec file."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise SpecError(f"{path}: cannot read: {error.strerror or error}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SpecError(f"{path}: not valid TOML: {error}") from None
+    scenario_raw = {key: value for key, value in raw.items() if key in SCENARIO_KEYS}
+    settings_raw = {key: value for key, value in raw.items() if key not in SCENARIO_KEYS}
+    try:
+        settings = from_tables(settings_raw)
+        scenario = from_tables(scenario_raw, Scenario)
+        return spec_of(path.stem, str(path), settings, scenario)
+    except SettingsError as error:
+        raise SpecError(f"{path}: {error}") from None
+
+
+def spec_of(name: str, path: str, settings: Settings, scenario: Scenario) -> Spec:
+    """A Spec from validated settings, checking the start steps and the expectation.
+
+    SettingsError for an unknown invariant; SpecError (naming `path`) for bad steps or expectations.
+    """
+    where = f"{path}: " if path else ""
+    start: list[StepPattern] = []
+    for number, table in enumerate(scenario.start):
+        try:
+            start.append(parse_step(table))
+        except ValueError as error:
+            raise SpecError(f"{where}start[{number}]: {error}") from None
+    checked = [invariant.name for invariant in select(RAFT_INVARIANTS, settings.check.invariants)]
+    expect = scenario.expect
+    if expect.verdict == "violation" and expect.invariant not in checked:
+        raise SpecError(f"{where}expect.invariant: name the invariant expected to break, one of {', '.join(checked)}")
+    if expect.verdict == "pass" and expect.invariant is not None:
+        raise SpecError(f"{where}expect.invariant: only a \"violation\" verdict names an invariant")
+    return Spec(
+        name=name,
+        path=path,
+        settings=settings,
+        description=scenario.description,
+        ci=scenario.ci,
+        start=tuple(start),
+        expected_verdict=expect.verdict,
+        expected_invariant=expect.invariant,
+        start_tables=scenario.start,
+    )
+
+
+def spec_paths(targets: list[str]) -> list[Path]:
+    """Spec files named directly, or every *.toml in named directories, sorted."""
+    found: list[Path] = []
+    for target in targets:
+        path = Path(target)
+        if path.is_dir():
+            found.extend(sorted(path.glob("*.toml")))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise SpecError(f"{target}: no such spec file or directory")
+    if not found:
+        raise SpecError(f"no *.toml spec files in {', '.join(targets)}")
+    return found

@@ -1,0 +1,18 @@
+"""The `raftcheck` command line: check specs, explore ad hoc, replay traces, run the service."""
+
+from __future__ import annotations
+
+import click
+
+from raftcheck.cli import checking, service
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """raftcheck: a pure Raft core and the tools that check it exhaustively."""
+
+
+for command in (*checking.COMMANDS, *service.COMMANDS):
+    main.add_command(command)
+
+__all__ = ["main"]

@@ -1,0 +1,162 @@
+"""`check`, `explore`, `replay`, `rules` and `demo`: the checker's commands."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from pathlib import Path
+
+import click
+
+from raftcheck.checker.progress import progress_reporter
+from raftcheck.checker.reports import write_json, write_junit
+from raftcheck.checker.runner import Result, run_spec
+from raftcheck.checker.spec import Scenario, load_spec, spec_of, spec_paths
+from raftcheck.checker.timeline import timeline_table
+from raftcheck.checker.trace import Trace, load_trace, replay, save_trace
+from raftcheck.cli.options import flag_error, given, parse_step_flag, settings_from_flags, settings_options
+from raftcheck.cli.output import console, fail
+from raftcheck.core import RULE_DESCRIPTIONS
+from raftcheck.demo import build_and_replicate, render_timeline
+from raftcheck.errors import RaftcheckError, SettingsError
+from raftcheck.settings import all_fields, field_named
+
+DEFAULT_SPECS = Path(__file__).resolve().parent.parent.parent / "specs"
+LIMIT_FIELDS = [field_named("max_states"), field_named("max_seconds")]
+
+
+@click.command()
+@click.argument("targets", nargs=-1, type=click.Path())
+@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON report here.")
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="Write a JUnit XML report here.")
+@click.option("--trace-dir", type=click.Path(file_okay=False), help="Save each counterexample as DIR/<spec>.json.")
+@click.option("--quick", is_flag=True, help="Skip specs marked `ci = false` (the big ones).")
+@click.option("--show-counterexamples", is_flag=True, help="Print every counterexample, not only unexpected ones.")
+@settings_options(LIMIT_FIELDS)
+def check(targets, json_path, junit_path, trace_dir, quick, show_counterexamples, **limits) -> None:
+    """Run specs (default: the repository's specs/) and compare each verdict with its expectation.
+
+    Exit status: 0 when every verdict matches, 1 when one does not, 2 on bad input.
+    """
+    try:
+        specs = [load_spec(path) for path in spec_paths(list(targets) or [str(DEFAULT_SPECS)])]
+    except RaftcheckError as error:
+        fail(str(error))
+    if quick:
+        specs = [spec for spec in specs if spec.ci]
+    overrides = given(limits, LIMIT_FIELDS)
+    if overrides:
+        specs = [dataclasses.replace(s, settings=settings_from_flags(overrides, s.settings)) for s in specs]
+    if trace_dir:
+        Path(trace_dir).mkdir(parents=True, exist_ok=True)
+    results: list[Result] = []
+    for spec in specs:
+        try:
+            with progress_reporter(console, spec.name) as progress:
+                result = run_spec(spec, progress)
+        except RaftcheckError as error:
+            fail(str(error))
+        results.append(result)
+        console.print(_result_line(result), markup=False)
+        if result.trace is not None and (show_counterexamples or not result.matches):
+            _print_counterexample(result.trace)
+        if result.trace is not None and trace_dir:
+            save_trace(result.trace, Path(trace_dir) / f"{spec.name}.json")
+    if json_path:
+        write_json(results, json_path)
+    if junit_path:
+        write_junit(results, junit_path)
+    mismatched = [r.spec.name for r in results if not r.matches]
+    console.print(
+        f"{len(results)} specs, {len(results) - len(mismatched)} as expected, {len(mismatched)} not"
+        + (f": {', '.join(mismatched)}" if mismatched else ""),
+        markup=False,
+    )
+    sys.exit(1 if mismatched else 0)
+
+
+@click.command()
+@settings_options(all_fields())
+@click.option("--start", "start", multiple=True, metavar="STEP",
+              help='A scripted first step, as a TOML inline table, e.g. \'{ timer = "n1" }\' (repeat).')
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False), help="Save a counterexample as JSON here.")
+def explore(start, trace_path, **values) -> None:
+    """Explore a cluster described by flags (the settings a spec has); print the verdict.
+
+    Exit status: 0 pass, 1 violation, 2 bad input, 3 stopped early (partial).
+    """
+    settings = settings_from_flags(given(values, all_fields()))
+    scenario = Scenario(start=tuple(parse_step_flag(step) for step in start))
+    try:
+        spec = spec_of("explore", "", settings, scenario)
+    except SettingsError as error:
+        raise flag_error(error) from None
+    except RaftcheckError as error:
+        fail(str(error))
+    try:
+        with progress_reporter(console, spec.name) as progress:
+            result = run_spec(spec, progress)
+    except RaftcheckError as error:
+        fail(str(error))
+    console.print(_result_line(result, show_expectation=False), markup=False)
+    if result.trace is not None:
+        _print_counterexample(result.trace)
+        if trace_path:
+            save_trace(result.trace, trace_path)
+    sys.exit({"pass": 0, "violation": 1}.get(result.verdict, 3))
+
+
+@click.command(name="replay")
+@click.argument("trace_file", type=click.Path(dir_okay=False))
+def replay_command(trace_file: str) -> None:
+    """Re-run a saved counterexample against the real core and confirm the violation."""
+    try:
+        trace = load_trace(trace_file)
+    except RaftcheckError as error:
+        fail(str(error))
+    replayed = replay(trace)
+    if replayed.views:
+        console.print(timeline_table(replayed))
+    if not replayed.confirms:
+        fail(f"the trace does not replay: {replayed.error}", code=1)
+    name, message = replayed.broken
+    if name != trace.invariant:
+        fail(f"the trace breaks {name}, not {trace.invariant} as recorded: {message}", code=1)
+    console.print(f"confirmed: {name} breaks after step {len(trace.actions)}: {message}", markup=False)
+
+
+@click.command()
+def rules() -> None:
+    """List the safety-rule switches, each with the rule it enforces."""
+    width = max(map(len, RULE_DESCRIPTIONS))
+    for name, description in RULE_DESCRIPTIONS.items():
+        console.print(f"{name:<{width}}  {description}", markup=False)
+
+
+@click.command()
+@click.option("--seed", default=7, show_default=True, help="Seed for message order and loss.")
+@click.option("--loss", default=0.1, show_default=True, type=click.FloatRange(0.0, 0.5), help="Message loss rate.")
+def demo(seed: int, loss: float) -> None:
+    """Build a 3-node cluster one server at a time and replicate a write, as a timeline."""
+    console.print(render_timeline(build_and_replicate(seed, loss)), markup=False)
+
+
+def _result_line(result: Result, show_expectation: bool = True) -> str:
+    r = result.search
+    mark = ("ok  " if result.matches else "FAIL") if show_expectation else ""
+    expectation = f" (expected {result.expected})" if show_expectation and not result.matches else ""
+    return (
+        f"{mark} {result.spec.name:<36} {result.found}{expectation}: {r.states:,} states, "
+        f"{r.transitions:,} transitions, depth {r.depth}, {r.seconds:.2f}s, {r.states_per_second:,.0f} states/s"
+    ).strip()
+
+
+def _print_counterexample(trace: Trace) -> None:
+    replayed = replay(trace)
+    console.print(timeline_table(replayed))
+    console.print(f"{trace.invariant} violated: {trace.message}", markup=False)
+    if not replayed.confirms:
+        console.print(f"warning: the counterexample did not replay: {replayed.error}", markup=False)
+
+
+COMMANDS = (check, explore, replay_command, rules, demo)

@@ -1,0 +1,75 @@
+"""The invariants a cluster model checks, memoised on what they read.
+
+The properties layer defines Raft's invariants as functions of a ClusterView;
+the model is built with that catalogue and keeps the ones its settings select.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from raftcheck.errors import SettingsError
+
+
+class Invariant(NamedTuple):
+    """`check(view)` returns None when it holds, else one line on what broke.
+
+    A step invariant (`on_steps`) is `check(view_before, view_after)` instead.
+    """
+
+    name: str
+    check: Callable[..., str | None]
+    on_steps: bool = False
+
+
+def select(catalogue: Sequence[Invariant], names: Sequence[str]) -> list[Invariant]:
+    """The named invariants in the order named (the whole catalogue when none is named)."""
+    known = {invariant.name: invariant for invariant in catalogue}
+    for name in names:
+        if name not in known:
+            raise SettingsError("check.invariants", f"unknown invariant {name!r}; known: {', '.join(known)}")
+    return [known[name] for name in dict.fromkeys(names)] if names else list(catalogue)
+
+
+class StateChecks:
+    """All state invariants of a world at once, memoised on what they read.
+
+    Invariants read the node states and the history variables, never the
+    network or the budgets, so worlds that differ only there share results.
+    """
+
+    def __init__(self, view: Callable[[Any], Any], checks: list[Callable]) -> None:
+        self._view = view
+        self._checks = checks
+        self._memo: dict = {}
+        self._last: tuple = (None, ())
+
+    def results(self, world) -> tuple:
+        if self._last[0] is world:
+            return self._last[1]
+        key = (world.nodes, world.committed, world.commit_terms, world.elected)
+        results = self._memo.get(key)
+        if results is None:
+            view = self._view(world)
+            results = self._memo[key] = tuple(check(view) for check in self._checks)
+        self._last = (world, results)
+        return results
+
+
+class StepCheck:
+    """A step invariant compares node states: a step that changes no node cannot break it,
+    and the same change of nodes gives the same answer."""
+
+    def __init__(self, view: Callable[[Any], Any], check: Callable) -> None:
+        self._view = view
+        self._check = check
+        self._memo: dict = {}
+
+    def check(self, before, action, after) -> str | None:
+        if before.nodes == after.nodes:
+            return None
+        key = (before.nodes, after.nodes)
+        if key not in self._memo:
+            self._memo[key] = self._check(self._view(before), self._view(after))
+        return self._memo[key]
