@@ -6,6 +6,7 @@ Each is a `handle` with one classic implementation bug; the checker must find it
 from msgspec.structs import replace
 
 from raftcheck.core import (
+    AppendEntriesRequest,
     AppendEntriesResponse,
     ClientCommand,
     ConfigChange,
@@ -45,4 +46,38 @@ def commands_stamped_with_term_one(state, message):
             for i, e in enumerate(after.log)
         )
         after = replace(after, log=log)
+    return after, out
+
+
+def follower_commits_before_checking_its_log(state, message):
+    """A follower that takes the leader's commit index even from a request it rejects for a gap."""
+    after, out = handle(state, message)
+    if (
+        type(message) is AppendEntriesRequest
+        and after.role is Role.FOLLOWER
+        and message.term == after.current_term
+        and message.leader_commit > after.commit_index
+    ):
+        after = replace(after, commit_index=message.leader_commit)
+    return after, out
+
+
+def leader_applies_before_commit(state, message):
+    """A leader that applies a client command to its state machine as soon as it appends it."""
+    after, out = handle(state, message)
+    if after.role is Role.LEADER and len(after.log) > len(state.log):
+        for entry in after.log[len(state.log):]:
+            if type(entry.payload) is ClientCommand:
+                machine, _ = after.params.state_machine.apply(after.machine, entry.payload.op)
+                after = replace(after, machine=machine)
+    return after, out
+
+
+def follower_stamps_entries_with_leader_term(state, message):
+    """A follower that stores replicated entries with the request's term instead of each entry's own."""
+    after, out = handle(state, message)
+    if type(message) is AppendEntriesRequest and after.log != state.log:
+        prev, count = message.prev_log_index, len(message.entries)
+        stamped = tuple(Entry(message.term, e.payload) for e in after.log[prev : prev + count])
+        after = replace(after, log=after.log[:prev] + stamped + after.log[prev + count :])
     return after, out

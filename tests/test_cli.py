@@ -40,11 +40,11 @@ def test_check_writes_a_json_report(checked):
     assert set(by_name) == {Path(n).stem for n in QUICK}
     vote = by_name["vote_once_per_term"]
     assert vote["disabled_rules"] == ["vote_once_per_term"]
-    assert vote["verdict"] == "violation" and vote["invariant"] == "ElectionSafety"
-    assert vote["expected"] == "violation of ElectionSafety"
-    assert vote["states"] > 0 and vote["transitions"] >= vote["states"] - 1 and vote["depth"] == 6
+    assert vote["verdict"] == "violation" and vote["invariant"] == "VotesAgreeWithVoters"
+    assert vote["expected"] == "violation of VotesAgreeWithVoters"
+    assert vote["states"] > 0 and vote["transitions"] >= vote["states"] - 1 and vote["depth"] == 3
     assert vote["states_per_second"] > 0 and vote["seconds"] >= 0
-    assert len(vote["counterexample"]) == 6
+    assert len(vote["counterexample"]) == 3
     assert by_name["build_cluster_through_bootstrap"]["verdict"] == "pass"
     assert report["summary"] == {"specs": 3, "matched": 3, "mismatched": 0}
 
@@ -60,7 +60,7 @@ def test_saved_traces_replay_and_confirm_the_violation(checked):
     _, out = checked
     result = run("replay", out / "traces" / "vote_once_per_term.json")
     assert result.exit_code == 0, result.output
-    assert "confirmed: ElectionSafety breaks after step 6" in result.output
+    assert "confirmed: VotesAgreeWithVoters breaks after step 3" in result.output
     assert "timer fires" in result.output
 
 
@@ -115,11 +115,11 @@ def test_malformed_specs_fail_with_one_line_naming_file_and_key(tmp_path, conten
 def test_check_exits_one_when_a_verdict_differs_from_the_expectation(tmp_path):
     spec = tmp_path / "wrong.toml"
     spec.write_text((SPECS / "vote_once_per_term.toml").read_text().replace('verdict = "violation"', 'verdict = "pass"')
-                    .replace('invariant = "ElectionSafety"\n', ""))
+                    .replace('invariant = "VotesAgreeWithVoters"\n', ""))
     result = run("check", spec)
     assert result.exit_code == 1
     assert "FAIL wrong" in result.output and "expected pass" in result.output
-    assert "ElectionSafety violated: " in result.output, "an unexpected violation prints its counterexample"
+    assert "VotesAgreeWithVoters violated: " in result.output, "an unexpected violation prints its counterexample"
 
 
 def test_a_budget_stops_a_run_with_a_partial_verdict(tmp_path):
@@ -138,7 +138,7 @@ def test_explore_takes_the_same_settings_as_flags(tmp_path):
     result = run("explore", "--disable-rule", "vote_once_per_term", "--client-requests", "0", "--max-term", "1",
                  "--max-in-flight", "6", "--trace", tmp_path / "t.json")
     assert result.exit_code == 1
-    assert "violation of ElectionSafety" in result.output and "depth 6" in result.output
+    assert "violation of VotesAgreeWithVoters" in result.output and "depth 3" in result.output
     assert run("replay", tmp_path / "t.json").exit_code == 0
     assert run("explore", "--max-term", "1", "--max-in-flight", "2", "--client-requests", "0").exit_code == 0
 
@@ -162,7 +162,7 @@ def test_tick_mode_and_depth_first_search_run_from_a_spec(tmp_path):
     spec.write_text(
         '[cluster]\nsymmetry = false\n[timing]\ntimer = "tick"\nelection_timeout = [2, 3]\nheartbeat_interval = 1\n'
         '[bounds]\nmax_term = 1\nmax_in_flight = 6\nclient_requests = 0\nmax_depth = 12\n'
-        '[check]\nsearch = "dfs"\ndisabled_rules = ["vote_once_per_term"]\n'
+        '[check]\nsearch = "dfs"\ndisabled_rules = ["vote_once_per_term"]\ninvariants = ["ElectionSafety"]\n'
         '[expect]\nverdict = "violation"\ninvariant = "ElectionSafety"\n'
     )
     result = run("check", spec, "--show-counterexamples")

@@ -37,6 +37,18 @@ MUTANTS = {
         mutants.commands_stamped_with_term_one,
         dict(client_requests=2, max_term=2, max_in_flight=6),
     ),
+    "CommitWithinLog": (
+        mutants.follower_commits_before_checking_its_log,
+        dict(client_requests=1, max_term=1, max_in_flight=7),
+    ),
+    "StateMachineMatchesLog": (
+        mutants.leader_applies_before_commit,
+        dict(client_requests=1, max_term=1, max_in_flight=6),
+    ),
+    "LeaderHoldsItsTermsEntries": (
+        mutants.follower_stamps_entries_with_leader_term,
+        dict(client_requests=0, max_term=2, max_in_flight=7),
+    ),
 }
 
 

@@ -140,3 +140,13 @@ def test_messages_round_trip_through_json():
     _, sent = handle(leader(), Tick(50))
     assert sent
     assert msgspec.json.decode(msgspec.json.encode(sent), type=tuple[Message, ...]) == sent
+
+
+def test_a_follower_refuses_to_rewrite_committed_entries():
+    """etcd panics on a truncation at or below its commit index; here the request is refused, the log kept."""
+    state, _ = step(member("a"), AppendEntriesRequest("b", "a", 2, 1, 1, (Entry(2, Noop()),), 2))
+    assert state.commit_index == 2 and len(state.log) == 2
+    after, sent = handle(state, AppendEntriesRequest("b", "a", 2, 0, 0, (Entry(2, Noop()),), 0))
+    assert after.log == state.log and after.commit_index == 2
+    assert [type(m) for m in sent] == [AppendEntriesResponse] and not sent[0].success
+    assert sent[0].conflict_index == 3

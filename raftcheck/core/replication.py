@@ -142,7 +142,7 @@ def handle_append_entries_response(
 
 def handle_append_entries(state: NodeState, message: AppendEntriesRequest, out: list[Message]) -> NodeState:
     prev = message.prev_log_index
-    if prev < 0 or message.leader_commit < 0:
+    if prev < 0 or message.leader_commit < 0 or not _terms_plausible(message):
         return state
     if message.term < state.current_term:
         # The hint is where this log ends: a leader that reads this reply as an answer to
@@ -163,7 +163,12 @@ def handle_append_entries(state: NodeState, message: AppendEntriesRequest, out: 
             AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, _first_index_of_term(log, prev))
         )
         return state
-    state = _store_entries(state, prev, message.entries)
+    stored = _store_entries(state, prev, message.entries)
+    if stored.log[: state.commit_index] != log[: state.commit_index]:
+        # Committed entries are never rewritten (etcd panics here): refuse, change nothing.
+        out.append(AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, state.commit_index + 1))
+        return state
+    state = stored
     last_new = prev + len(message.entries)
     if message.leader_commit > state.commit_index:
         bound = last_new if state.params.rules.follower_commit_to_last_new_entry else len(state.log)
@@ -172,6 +177,12 @@ def handle_append_entries(state: NodeState, message: AppendEntriesRequest, out: 
             state = apply_committed(state, commit, out)
     out.append(AppendEntriesResponse(state.id, message.src, state.current_term, True, last_new))
     return state
+
+
+def _terms_plausible(message: AppendEntriesRequest) -> bool:
+    """A leader of term T sends no entry, and no previous entry, of a term above T: such a request is forged."""
+    term = message.term
+    return message.prev_log_term <= term and all(entry.term <= term for entry in message.entries)
 
 
 def _first_index_of_term(log: tuple[Entry, ...], index: int) -> int:

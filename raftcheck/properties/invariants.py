@@ -12,6 +12,13 @@ from itertools import combinations
 from raftcheck.core import ConfigChange, Entry, NodeState, Role
 from raftcheck.model.checks import Invariant
 from raftcheck.model.cluster import ClusterView
+from raftcheck.properties.inductive import (
+    commit_within_log,
+    leader_holds_its_terms_entries,
+    match_index_within_shared_log,
+    state_machine_matches_log,
+    votes_agree_with_voters,
+)
 from raftcheck.properties.quorums import disjoint_majorities
 
 
@@ -157,6 +164,11 @@ RAFT_INVARIANTS: tuple[Invariant, ...] = (
     Invariant("ConfigsDifferByOne", configs_differ_by_one),
     Invariant("QuorumOverlap", quorum_overlap),
     Invariant("LeaderAppendOnly", leader_append_only, on_steps=True),
+    Invariant("CommitWithinLog", commit_within_log),
+    Invariant("StateMachineMatchesLog", state_machine_matches_log),
+    Invariant("MatchIndexWithinSharedLog", match_index_within_shared_log),
+    Invariant("VotesAgreeWithVoters", votes_agree_with_voters),
+    Invariant("LeaderHoldsItsTermsEntries", leader_holds_its_terms_entries),
 )
 
 ALL_INVARIANTS = tuple(invariant.name for invariant in RAFT_INVARIANTS)

@@ -1,0 +1,107 @@
+"""Invariants that fail at the step where a bug happens, not many steps later.
+
+Proofs of Raft (Ongaro's TLA+ proof, Verdi, inductive invariants for
+asynchronous Raft) rest on facts stronger than the paper's five properties,
+true in every reachable state. A faulty step breaks them at once, so the
+counterexample ends where the bug is, not where its damage shows.
+"""
+
+from __future__ import annotations
+
+from raftcheck.core import ClientCommand, NodeState, Role
+from raftcheck.model.cluster import ClusterView
+
+
+def commit_within_log(view: ClusterView) -> str | None:
+    """A node's commit index never exceeds its log: it cannot have applied what it does not hold."""
+    for node in view.nodes:
+        if node.commit_index > len(node.log):
+            return f"{node.id} has commit index {node.commit_index} over a log of {len(node.log)} entries"
+    return None
+
+
+def state_machine_matches_log(view: ClusterView) -> str | None:
+    """Each node's state machine and client sessions are what applying its committed prefix gives.
+
+    Sessions say which (client, seq) was applied last, with its result; a
+    command whose seq is not above its client's last is a retry and not applied
+    again.
+    """
+    for node, node_key in zip(view.nodes, view.keys):
+        key = ("StateMachineMatchesLog", node_key)
+        if key not in view.memo:
+            view.memo[key] = _machine_mismatch(node)
+        if view.memo[key]:
+            return view.memo[key]
+    return None
+
+
+def match_index_within_shared_log(view: ClusterView) -> str | None:
+    """A leader's matchIndex for a peer in its own term never claims more than the two logs share."""
+    nodes = {node.id: node for node in view.nodes}
+    for leader in view.nodes:
+        if leader.role is not Role.LEADER:
+            continue
+        for progress in leader.progress:
+            peer = nodes.get(progress.peer)
+            if peer is None or peer.current_term != leader.current_term or progress.match_index == 0:
+                continue
+            match = progress.match_index
+            if len(peer.log) < match or peer.log[:match] != leader.log[:match]:
+                return (
+                    f"{leader.id}, leader of term {leader.current_term}, has matchIndex {match} for {peer.id}, "
+                    f"whose log shares less with it"
+                )
+    return None
+
+
+def votes_agree_with_voters(view: ClusterView) -> str | None:
+    """The votes a candidate or leader counted were granted: each voter still in that term voted for it."""
+    nodes = {node.id: node for node in view.nodes}
+    for node in view.nodes:
+        if len(set(node.votes)) != len(node.votes):
+            return f"{node.id} counted a voter twice in term {node.current_term}: {list(node.votes)}"
+        for voter in node.votes:
+            other = nodes.get(voter)
+            if other is not None and other.current_term == node.current_term and other.voted_for != node.id:
+                return (
+                    f"{node.id} counts {voter}'s vote in term {node.current_term}, "
+                    f"but {voter} voted for {other.voted_for}"
+                )
+    return None
+
+
+def leader_holds_its_terms_entries(view: ClusterView) -> str | None:
+    """Every entry of term T in any log is in the log of T's leader at the same index, while it leads.
+
+    Only the leader of a term creates entries of that term, and it never drops them while it leads.
+    """
+    for leader in view.nodes:
+        if leader.role is not Role.LEADER:
+            continue
+        term = leader.current_term
+        for node in view.nodes:
+            for index, entry in enumerate(node.log, 1):
+                if entry.term == term and (len(leader.log) < index or leader.log[index - 1] != entry):
+                    return f"{node.id} holds an entry of term {term} at index {index} that its leader {leader.id} lacks"
+    return None
+
+
+def _machine_mismatch(node: NodeState) -> str | None:
+    machine_kind = node.params.state_machine
+    machine = machine_kind.initial()
+    last: dict[str, tuple[int, str | None]] = {}
+    for entry in node.log[: node.commit_index]:
+        command = entry.payload
+        if type(command) is not ClientCommand:
+            continue
+        if command.client in last and command.seq <= last[command.client][0]:
+            continue
+        machine, result = machine_kind.apply(machine, command.op)
+        last[command.client] = (command.seq, result)
+    sessions = tuple(sorted((client, seq, result) for client, (seq, result) in last.items()))
+    if machine != node.machine:
+        return f"{node.id}'s state machine {node.machine!r} is not its committed log's {machine!r}"
+    if sessions != node.sessions:
+        return f"{node.id}'s client sessions {node.sessions!r} are not its committed log's {sessions!r}"
+    return None
