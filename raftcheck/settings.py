@@ -89,6 +89,9 @@ class Check(Section):
     invariants: Annotated[
         tuple[str, ...], _help("Check only this invariant (repeat; default: all).", flag="--invariant")
     ] = ()
+    goals: Annotated[
+        tuple[str, ...], _help("A coverage goal a pass must reach (repeat; see `raftcheck goals`).", flag="--goal")
+    ] = ()
     disabled_rules: Annotated[
         tuple[str, ...], _help("Switch a safety rule off (repeat; see `raftcheck rules`).", flag="--disable-rule")
     ] = ()

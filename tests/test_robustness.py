@@ -149,4 +149,4 @@ def test_a_follower_refuses_to_rewrite_committed_entries():
     after, sent = handle(state, AppendEntriesRequest("b", "a", 2, 0, 0, (Entry(2, Noop()),), 0))
     assert after.log == state.log and after.commit_index == 2
     assert [type(m) for m in sent] == [AppendEntriesResponse] and not sent[0].success
-    assert sent[0].conflict_index == 3
+    assert sent[0].conflict_index == 3 and sent[0].refused

@@ -15,6 +15,8 @@ class Counter:
     cap: int = 50
     properties: list = field(default_factory=list)
     transition_properties: list = field(default_factory=list)
+    goals: list = field(default_factory=list)
+    step_goals: list = field(default_factory=list)
 
     def __post_init__(self):
         self.properties = [Property("NotForbidden", lambda s: "hit" if s == self.forbidden else None)]
@@ -29,8 +31,8 @@ class Counter:
     def fingerprint(self, state):
         return state
 
-    def expandable(self, state):
-        return state < self.cap
+    def beyond_bounds(self, state):
+        return "cap" if state >= self.cap else None
 
     def next_state(self, state, action):
         return state + int(action[1:])
@@ -87,3 +89,21 @@ def test_dfs_revisits_a_state_reached_again_at_a_shallower_depth():
     """With a depth bound, a state first seen deep must be expanded again when seen shallow."""
     result = depth_first(Counter(forbidden=12, cap=10**9), Limits(max_depth=4))
     assert result.verdict == "violation"
+
+
+@pytest.mark.parametrize("search", ["bfs", "dfs"])
+def test_goals_report_what_was_reached_and_bounds_count_what_was_not_expanded(search):
+    model = Counter(forbidden=-1, cap=20)
+    model.goals = [Property("Reaches19", lambda s: "19" if s == 19 else None),
+                   Property("Reaches99", lambda s: "99" if s == 99 else None)]
+    model.step_goals = [TransitionProperty("AddsThreeToSix", lambda b, a, c: "6" if a == "+3" and c == 6 else None)]
+    if search == "bfs":
+        result = breadth_first(model)
+    else:
+        result = depth_first(model, Limits(max_depth=8))
+    assert result.verdict == "pass"
+    assert result.goals["Reaches19"] == "19" and result.goals["AddsThreeToSix"] == "6"
+    assert result.unreached_goals == ["Reaches99"]
+    assert result.unexpanded.get("cap", 0) > 0
+    if search == "dfs":
+        assert result.unexpanded["max_depth"] > 0

@@ -35,10 +35,12 @@ class Result:
 
     @property
     def matches(self) -> bool:
-        """The verdict is the one the spec expects (a partial run never matches)."""
+        """The verdict is the one the spec expects (a partial run never matches; a pass reaches every goal)."""
         if self.verdict != self.spec.expected_verdict:
             return False
-        return self.verdict == "pass" or self.invariant == self.spec.expected_invariant
+        if self.verdict == "pass":
+            return not self.search.unreached_goals
+        return self.invariant == self.spec.expected_invariant
 
     @property
     def expected(self) -> str:
@@ -52,7 +54,8 @@ class Result:
             return f"violation of {self.invariant}"
         if self.verdict == "partial":
             return f"partial ({self.search.stopped_because})"
-        return "pass"
+        unreached = self.search.unreached_goals
+        return f"pass, but goals not reached: {', '.join(unreached)}" if unreached else "pass"
 
 
 def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = handle) -> Result:
@@ -87,7 +90,7 @@ def start_at(model: RaftClusterModel, spec: Spec) -> list[Action]:
         action = found[0]
         prefix.append(action)
         world = successors[action]
-    if prefix and not model.expandable(world):
+    if prefix and model.beyond_bounds(world) is not None:
         raise SpecError(f"{spec.where}start: the steps lead beyond the bounds; raise them")
     model.start_from(world)
     return prefix

@@ -17,7 +17,7 @@ import msgspec
 from raftcheck.errors import SettingsError, SpecError
 from raftcheck.model.checks import select
 from raftcheck.model.steps import StepPattern, parse_step
-from raftcheck.properties import RAFT_INVARIANTS
+from raftcheck.properties import RAFT_GOALS, RAFT_INVARIANTS
 from raftcheck.settings import Settings, from_tables
 
 
@@ -88,6 +88,7 @@ def spec_of(name: str, path: str, settings: Settings, scenario: Scenario) -> Spe
         except ValueError as error:
             raise SpecError(f"{where}start[{number}]: {error}") from None
     checked = [invariant.name for invariant in select(RAFT_INVARIANTS, settings.check.invariants)]
+    select(RAFT_GOALS, settings.check.goals, "check.goals")
     expect = scenario.expect
     if expect.verdict == "violation" and expect.invariant not in checked:
         raise SpecError(f"{where}expect.invariant: name the invariant expected to break, one of {', '.join(checked)}")

@@ -19,6 +19,7 @@ from raftcheck.cli.output import console, fail
 from raftcheck.core import RULE_DESCRIPTIONS
 from raftcheck.demo import build_and_replicate, render_timeline
 from raftcheck.errors import RaftcheckError, SettingsError
+from raftcheck.properties import RAFT_GOALS
 from raftcheck.settings import all_fields, field_named
 
 DEFAULT_SPECS = Path(__file__).resolve().parent.parent.parent / "specs"
@@ -83,7 +84,7 @@ def check(targets, json_path, junit_path, trace_dir, quick, show_counterexamples
 def explore(start, trace_path, **values) -> None:
     """Explore a cluster described by flags (the settings a spec has); print the verdict.
 
-    Exit status: 0 pass, 1 violation, 2 bad input, 3 stopped early (partial).
+    Exit status: 0 pass, 1 violation, 2 bad input, 3 stopped early (partial) or a goal not reached.
     """
     settings = settings_from_flags(given(values, all_fields()))
     scenario = Scenario(start=tuple(parse_step_flag(step) for step in start))
@@ -103,7 +104,8 @@ def explore(start, trace_path, **values) -> None:
         _print_counterexample(result.trace)
         if trace_path:
             save_trace(result.trace, trace_path)
-    sys.exit({"pass": 0, "violation": 1}.get(result.verdict, 3))
+    passed = result.verdict == "pass" and not result.search.unreached_goals
+    sys.exit(0 if passed else 1 if result.verdict == "violation" else 3)
 
 
 @click.command(name="replay")
@@ -134,6 +136,14 @@ def rules() -> None:
 
 
 @click.command()
+def goals() -> None:
+    """List the coverage goals a spec can require a pass to reach."""
+    width = max(len(goal.name) for goal in RAFT_GOALS)
+    for goal in RAFT_GOALS:
+        console.print(f"{goal.name:<{width}}  {goal.check.__doc__}", markup=False)
+
+
+@click.command()
 @click.option("--seed", default=7, show_default=True, help="Seed for message order and loss.")
 @click.option("--loss", default=0.1, show_default=True, type=click.FloatRange(0.0, 0.5), help="Message loss rate.")
 def demo(seed: int, loss: float) -> None:
@@ -145,9 +155,12 @@ def _result_line(result: Result, show_expectation: bool = True) -> str:
     r = result.search
     mark = ("ok  " if result.matches else "FAIL") if show_expectation else ""
     expectation = f" (expected {result.expected})" if show_expectation and not result.matches else ""
+    goals = f", goals {len(r.goals) - len(r.unreached_goals)}/{len(r.goals)}" if r.goals else ""
+    unexpanded = ", ".join(f"{reason} {count:,}" for reason, count in sorted(r.unexpanded.items()))
     return (
         f"{mark} {result.spec.name:<36} {result.found}{expectation}: {r.states:,} states, "
         f"{r.transitions:,} transitions, depth {r.depth}, {r.seconds:.2f}s, {r.states_per_second:,.0f} states/s"
+        f"{goals}" + (f"; not expanded: {unexpanded}" if unexpanded and r.verdict == "pass" else "")
     ).strip()
 
 
@@ -159,4 +172,4 @@ def _print_counterexample(trace: Trace) -> None:
         console.print(f"warning: the counterexample did not replay: {replayed.error}", markup=False)
 
 
-COMMANDS = (check, explore, replay_command, rules, demo)
+COMMANDS = (check, explore, replay_command, rules, goals, demo)

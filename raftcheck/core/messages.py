@@ -57,7 +57,11 @@ class AppendEntriesRequest(_Value):
 
 
 class AppendEntriesResponse(_Value):
-    """`match_index` on success; on failure `conflict_index` is where to retry."""
+    """`match_index` on success; on failure `conflict_index` is where to retry.
+
+    `refused`: the request would have rewritten entries the follower has
+    committed, which no correct leader asks; the follower changed nothing.
+    """
 
     src: str
     dst: str
@@ -65,6 +69,7 @@ class AppendEntriesResponse(_Value):
     success: bool
     match_index: int = 0
     conflict_index: int = 0
+    refused: bool = False
 
 
 class RequestVoteRequest(_Value):

@@ -116,7 +116,7 @@ def handle_client_request(state: NodeState, message: ClientRequest, out: list[Me
 def handle_append_entries_response(
     state: NodeState, message: AppendEntriesResponse, out: list[Message]
 ) -> NodeState:
-    if state.role is not LEADER or message.term > state.current_term:
+    if state.role is not LEADER or message.term > state.current_term or message.refused:
         return state
     if message.term < state.current_term and state.params.rules.match_index_from_current_term_only:
         return state
@@ -165,8 +165,10 @@ def handle_append_entries(state: NodeState, message: AppendEntriesRequest, out: 
         return state
     stored = _store_entries(state, prev, message.entries)
     if stored.log[: state.commit_index] != log[: state.commit_index]:
-        # Committed entries are never rewritten (etcd panics here): refuse, change nothing.
-        out.append(AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, state.commit_index + 1))
+        # Committed entries are never rewritten (etcd panics here): refuse, change nothing, say so.
+        out.append(
+            AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, state.commit_index + 1, True)
+        )
         return state
     state = stored
     last_new = prev + len(message.entries)

@@ -16,19 +16,31 @@ class Invariant(NamedTuple):
     """`check(view)` returns None when it holds, else one line on what broke.
 
     A step invariant (`on_steps`) is `check(view_before, view_after)` instead.
+    A network invariant (`on_network`) reads only the messages in flight.
     """
+
+    name: str
+    check: Callable[..., str | None]
+    on_steps: bool = False
+    on_network: bool = False
+
+
+class Goal(NamedTuple):
+    """A `sometimes` property: `check(view)` (or `check(before, after)` for a step goal)
+    returns a description of how the goal was reached, or None."""
 
     name: str
     check: Callable[..., str | None]
     on_steps: bool = False
 
 
-def select(catalogue: Sequence[Invariant], names: Sequence[str]) -> list[Invariant]:
-    """The named invariants in the order named (the whole catalogue when none is named)."""
-    known = {invariant.name: invariant for invariant in catalogue}
+def select(catalogue: Sequence[Any], names: Sequence[str], key: str = "check.invariants") -> list[Any]:
+    """The named checks in the order named (the whole catalogue when none is named)."""
+    known = {check.name: check for check in catalogue}
     for name in names:
         if name not in known:
-            raise SettingsError("check.invariants", f"unknown invariant {name!r}; known: {', '.join(known)}")
+            noun = key.rsplit(".", 1)[-1].removesuffix("s")
+            raise SettingsError(key, f"unknown {noun} {name!r}; known: {', '.join(known)}")
     return [known[name] for name in dict.fromkeys(names)] if names else list(catalogue)
 
 
@@ -55,6 +67,34 @@ class StateChecks:
             results = self._memo[key] = tuple(check(view) for check in self._checks)
         self._last = (world, results)
         return results
+
+
+class NetworkCheck:
+    """An invariant of the messages in flight, memoised on the network, which many worlds share."""
+
+    def __init__(self, view: Callable[[Any], Any], check: Callable) -> None:
+        self._view = view
+        self._check = check
+        self._memo: dict = {}
+
+    def check(self, world) -> str | None:
+        network = world.network
+        if network not in self._memo:
+            self._memo[network] = self._check(self._view(world))
+        return self._memo[network]
+
+
+class StepGoal:
+    """A step goal reads node states only: steps that change no node cannot reach it."""
+
+    def __init__(self, view: Callable[[Any], Any], check: Callable) -> None:
+        self._view = view
+        self._check = check
+
+    def check(self, before, action, after) -> str | None:
+        if before.nodes == after.nodes:
+            return None
+        return self._check(self._view(before), self._view(after))
 
 
 class StepCheck:

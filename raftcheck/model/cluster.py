@@ -42,7 +42,7 @@ from raftcheck.model.actions import (
     Restart,
     TickOnce,
 )
-from raftcheck.model.checks import Invariant, StateChecks, StepCheck, select
+from raftcheck.model.checks import Goal, Invariant, NetworkCheck, StateChecks, StepCheck, StepGoal, select
 from raftcheck.model.symmetry import rename_node, symmetry_group
 from raftcheck.model.universe import Handler, Universe
 from raftcheck.search.model import Property, TransitionProperty
@@ -97,7 +97,13 @@ class RaftClusterModel:
     settings must have passed `raftcheck.settings.validate`.
     """
 
-    def __init__(self, settings: Settings, catalogue: Sequence[Invariant] = (), handler: Handler = handle) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        catalogue: Sequence[Invariant] = (),
+        handler: Handler = handle,
+        goal_catalogue: Sequence[Goal] = (),
+    ) -> None:
         self.settings = settings
         self.names = settings.node_names
         self._fire = settings.timing.timer == "fire"
@@ -120,13 +126,17 @@ class RaftClusterModel:
         self._node_parts: dict[tuple[int, ...], list] = {}
         self._recent_views: list[tuple[World | None, ClusterView | None]] = [(None, None), (None, None)]
         self.properties, self.transition_properties = self._properties(select(catalogue, settings.check.invariants))
+        goals = select(goal_catalogue, settings.check.goals, "check.goals") if settings.check.goals else []
+        self.goals = [Property(g.name, lambda world, check=g.check: check(self.view(world))) for g in goals if not g.on_steps]
+        self.step_goals = [TransitionProperty(g.name, StepGoal(self.view, g.check).check) for g in goals if g.on_steps]
 
     def _properties(self, invariants: list[Invariant]) -> tuple[list[Property], list[TransitionProperty]]:
-        states = [i for i in invariants if not i.on_steps]
+        states = [i for i in invariants if not i.on_steps and not i.on_network]
         memoised = StateChecks(self.view, [i.check for i in states])
         properties = [
             Property(i.name, lambda world, index=index: memoised.results(world)[index]) for index, i in enumerate(states)
         ]
+        properties += [Property(i.name, NetworkCheck(self.view, i.check).check) for i in invariants if i.on_network]
         steps = [TransitionProperty(i.name, StepCheck(self.view, i.check).check) for i in invariants if i.on_steps]
         return properties, steps
 
@@ -151,12 +161,17 @@ class RaftClusterModel:
         """Search from `world` (reached by a scripted prefix) instead of the boot state."""
         self._initial = world
 
-    def expandable(self, world: World) -> bool:
+    def beyond_bounds(self, world: World) -> str | None:
         bounds = self.settings.bounds
         u = self.universe
         if len(world.network) > bounds.max_in_flight:
-            return False
-        return all(u.term[n] <= bounds.max_term and len(u.log[n]) <= bounds.max_log for n in world.nodes)
+            return "max_in_flight"
+        for n in world.nodes:
+            if u.term[n] > bounds.max_term:
+                return "max_term"
+            if len(u.log[n]) > bounds.max_log:
+                return "max_log"
+        return None
 
     def successors(self, world: World) -> Iterator[tuple[Action, World]]:
         u = self.universe

@@ -8,7 +8,7 @@ counterexample ends where the bug is, not where its damage shows.
 
 from __future__ import annotations
 
-from raftcheck.core import ClientCommand, NodeState, Role
+from raftcheck.core import AppendEntriesResponse, ClientCommand, NodeState, Role
 from raftcheck.model.cluster import ClusterView
 
 
@@ -84,6 +84,14 @@ def leader_holds_its_terms_entries(view: ClusterView) -> str | None:
             for index, entry in enumerate(node.log, 1):
                 if entry.term == term and (len(leader.log) < index or leader.log[index - 1] != entry):
                     return f"{node.id} holds an entry of term {term} at index {index} that its leader {leader.id} lacks"
+    return None
+
+
+def committed_entries_kept(view: ClusterView) -> str | None:
+    """No follower is asked to overwrite entries it has committed (it refuses, and says so)."""
+    for message in view.network:
+        if type(message) is AppendEntriesResponse and message.refused:
+            return f"{message.src} was asked by {message.dst} to overwrite entries it has committed, and refused"
     return None
 
 

@@ -14,6 +14,7 @@ from raftcheck.model.checks import Invariant
 from raftcheck.model.cluster import ClusterView
 from raftcheck.properties.inductive import (
     commit_within_log,
+    committed_entries_kept,
     leader_holds_its_terms_entries,
     match_index_within_shared_log,
     state_machine_matches_log,
@@ -169,6 +170,7 @@ RAFT_INVARIANTS: tuple[Invariant, ...] = (
     Invariant("MatchIndexWithinSharedLog", match_index_within_shared_log),
     Invariant("VotesAgreeWithVoters", votes_agree_with_voters),
     Invariant("LeaderHoldsItsTermsEntries", leader_holds_its_terms_entries),
+    Invariant("CommittedEntriesKept", committed_entries_kept, on_network=True),
 )
 
 ALL_INVARIANTS = tuple(invariant.name for invariant in RAFT_INVARIANTS)

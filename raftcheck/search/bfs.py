@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 
 from raftcheck.search.model import (
+    GoalTracker,
     Limits,
     Model,
     Progress,
@@ -26,7 +27,8 @@ BUDGET_CHECK_EVERY = 64
 
 
 def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | None = None) -> SearchResult:
-    stats = Stats()
+    goals = GoalTracker(model)
+    stats = Stats(goals=goals)
     parents: dict[int, tuple[int | None, object]] = {}
     queue: deque = deque()
     for index, state in enumerate(model.initial_states()):
@@ -38,6 +40,8 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
         broken = first_broken(model.properties, state)
         if broken:
             return stats.result("violation", _violation(parents, key, broken))
+        if goals.pending:
+            goals.state(state)
         queue.append((state, key, 0))
     max_depth = limits.max_depth
     expanded = 0
@@ -46,7 +50,9 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
         state, key, depth = queue.popleft()
         if depth > stats.depth:
             stats.depth = depth
-        if (max_depth is not None and depth >= max_depth) or not model.expandable(state):
+        beyond = "max_depth" if max_depth is not None and depth >= max_depth else model.beyond_bounds(state)
+        if beyond is not None:
+            stats.not_expanded(beyond)
             continue
         for action, successor in model.successors(state):
             stats.transitions += 1
@@ -54,6 +60,8 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
                 broken = first_broken_step(model.transition_properties, state, action, successor)
                 if broken:
                     return stats.result("violation", _violation(parents, key, broken, action))
+            if goals.pending:
+                goals.step(state, action, successor)
             next_key = model.fingerprint(successor)
             if next_key in parents:
                 continue
@@ -63,6 +71,8 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
             if broken:
                 stats.depth = depth + 1
                 return stats.result("violation", _violation(parents, next_key, broken))
+            if goals.pending:
+                goals.state(successor)
             queue.append((successor, next_key, depth + 1))
         expanded += 1
         if expanded % BUDGET_CHECK_EVERY == 0 and queue:

@@ -8,7 +8,17 @@ necessarily shortest; use breadth-first search for those.
 
 from __future__ import annotations
 
-from raftcheck.search.model import Limits, Model, Progress, SearchResult, Stats, Violation, first_broken, first_broken_step
+from raftcheck.search.model import (
+    GoalTracker,
+    Limits,
+    Model,
+    Progress,
+    SearchResult,
+    Stats,
+    Violation,
+    first_broken,
+    first_broken_step,
+)
 
 PROGRESS_EVERY = 20_000
 BUDGET_CHECK_EVERY = 64
@@ -17,7 +27,8 @@ BUDGET_CHECK_EVERY = 64
 def depth_first(model: Model, limits: Limits, progress: Progress | None = None) -> SearchResult:
     if limits.max_depth is None:
         raise ValueError("depth-first search needs a depth bound")
-    stats = Stats()
+    goals = GoalTracker(model)
+    stats = Stats(goals=goals)
     seen: dict[int, int] = {}
     next_report = PROGRESS_EVERY
     for index, initial in enumerate(model.initial_states()):
@@ -29,8 +40,10 @@ def depth_first(model: Model, limits: Limits, progress: Progress | None = None) 
         broken = first_broken(model.properties, initial)
         if broken:
             return stats.result("violation", Violation(*broken, index, []))
+        if goals.pending:
+            goals.state(initial)
         path: list = []
-        stack = [(initial, iter(model.successors(initial)) if model.expandable(initial) else iter(()))]
+        stack = [(initial, iter(model.successors(initial)) if _expandable(model, stats, initial) else iter(()))]
         while stack:
             state, successors = stack[-1]
             step = next(successors, None)
@@ -44,6 +57,8 @@ def depth_first(model: Model, limits: Limits, progress: Progress | None = None) 
             broken = first_broken_step(model.transition_properties, state, action, successor)
             if broken:
                 return stats.result("violation", Violation(*broken, index, path + [action]))
+            if goals.pending:
+                goals.step(state, action, successor)
             depth = len(stack)
             key = model.fingerprint(successor)
             known = seen.get(key)
@@ -54,6 +69,8 @@ def depth_first(model: Model, limits: Limits, progress: Progress | None = None) 
                 broken = first_broken(model.properties, successor)
                 if broken:
                     return stats.result("violation", Violation(*broken, index, path + [action]))
+                if goals.pending:
+                    goals.state(successor)
             seen[key] = depth
             stats.depth = max(stats.depth, depth)
             if stats.states % BUDGET_CHECK_EVERY == 0:
@@ -64,7 +81,16 @@ def depth_first(model: Model, limits: Limits, progress: Progress | None = None) 
                 next_report = stats.states + PROGRESS_EVERY
                 stats.queued = len(stack)
                 progress(stats)
-            if depth < limits.max_depth and model.expandable(successor):
+            if depth >= limits.max_depth:
+                stats.not_expanded("max_depth")
+            elif _expandable(model, stats, successor):
                 path.append(action)
                 stack.append((successor, iter(model.successors(successor))))
     return stats.result("pass")
+
+
+def _expandable(model: Model, stats: Stats, state) -> bool:
+    beyond = model.beyond_bounds(state)
+    if beyond is not None:
+        stats.not_expanded(beyond)
+    return beyond is None

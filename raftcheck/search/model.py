@@ -26,8 +26,18 @@ class TransitionProperty(NamedTuple):
 
 
 class Model(Protocol[S, A]):
+    """What a search needs of a model (after Stateright's Model).
+
+    `properties` must hold in every state and `transition_properties` on every
+    step; `goals` and `step_goals` are `sometimes` properties: each must be
+    reached (its check returns a description instead of None) by some state
+    or step, or a pass does not show what it claims.
+    """
+
     properties: Sequence[Property]
     transition_properties: Sequence[TransitionProperty]
+    goals: Sequence[Property]
+    step_goals: Sequence[TransitionProperty]
 
     def initial_states(self) -> Sequence[S]: ...
 
@@ -37,8 +47,8 @@ class Model(Protocol[S, A]):
     def fingerprint(self, state: S) -> int:
         """A 64-bit key, equal for states the search may treat as one (e.g. up to symmetry)."""
 
-    def expandable(self, state: S) -> bool:
-        """False for states beyond the model's bounds: checked, but not explored further."""
+    def beyond_bounds(self, state: S) -> str | None:
+        """The bound a state exceeds (checked, but not explored further), or None."""
 
     def next_state(self, state: S, action: A) -> S:
         """Replay one action; raises ValueError if the action is not enabled in `state`."""
@@ -70,6 +80,12 @@ class SearchResult:
     seconds: float
     violation: Violation | None = None
     stopped_because: str | None = None
+    unexpanded: dict[str, int] = field(default_factory=dict)
+    goals: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def unreached_goals(self) -> list[str]:
+        return [name for name, how in self.goals.items() if how is None]
 
     @property
     def states_per_second(self) -> float:
@@ -85,6 +101,11 @@ class Stats:
     transitions: int = 0
     depth: int = 0
     queued: int = 0
+    unexpanded: dict[str, int] = field(default_factory=dict)
+    goals: GoalTracker | None = None
+
+    def not_expanded(self, reason: str) -> None:
+        self.unexpanded[reason] = self.unexpanded.get(reason, 0) + 1
 
     @property
     def seconds(self) -> float:
@@ -98,7 +119,39 @@ class Stats:
         return None
 
     def result(self, verdict: str, violation: Violation | None = None, stopped: str | None = None) -> SearchResult:
-        return SearchResult(verdict, self.states, self.transitions, self.depth, self.seconds, violation, stopped)
+        goals = self.goals.reached if self.goals is not None else {}
+        return SearchResult(
+            verdict, self.states, self.transitions, self.depth, self.seconds, violation, stopped,
+            dict(self.unexpanded), goals,
+        )
+
+
+class GoalTracker:
+    """Which of a model's goals some state or step has reached; checks only those still pending."""
+
+    def __init__(self, model: Model) -> None:
+        goals = getattr(model, "goals", ())
+        step_goals = getattr(model, "step_goals", ())
+        self.reached: dict[str, str | None] = {goal.name: None for goal in [*goals, *step_goals]}
+        self._states = list(goals)
+        self._steps = list(step_goals)
+        self.pending = bool(self.reached)
+
+    def state(self, state: Any) -> None:
+        for goal in self._states:
+            how = goal.check(state)
+            if how is not None:
+                self.reached[goal.name] = how
+        self._states = [goal for goal in self._states if self.reached[goal.name] is None]
+        self.pending = bool(self._states or self._steps)
+
+    def step(self, before: Any, action: Any, after: Any) -> None:
+        for goal in self._steps:
+            how = goal.check(before, action, after)
+            if how is not None:
+                self.reached[goal.name] = how
+        self._steps = [goal for goal in self._steps if self.reached[goal.name] is None]
+        self.pending = bool(self._states or self._steps)
 
 
 def first_broken(properties: Sequence[Property], state: Any) -> tuple[str, str] | None:

@@ -1,0 +1,120 @@
+"""Coverage goals (`sometimes` properties): situations a passing run must have reached.
+
+A pass is only worth the scenarios it explored. Each goal names a situation
+where bugs live; a spec lists the goals its bounds must reach, and a pass
+with an unreached goal does not count. State goals read one ClusterView;
+step goals read the views before and after one step.
+"""
+
+from __future__ import annotations
+
+from raftcheck.core import ClientCommand, ConfigChange, NodeState, Role
+from raftcheck.model.checks import Goal
+from raftcheck.model.cluster import ClusterView
+
+
+def leader_elected(view: ClusterView) -> str | None:
+    """Some node is leader."""
+    return next((f"{n.id} leads term {n.current_term}" for n in view.nodes if n.role is Role.LEADER), None)
+
+
+def leader_change(view: ClusterView) -> str | None:
+    """Two terms have had leaders."""
+    if len(view.elected) >= 2:
+        return f"leaders {', '.join(f'{name}@t{term}' for term, name in view.elected)}"
+    return None
+
+
+def write_committed(view: ClusterView) -> str | None:
+    """A client write is committed."""
+    for index, entry in enumerate(view.committed, 1):
+        if type(entry.payload) is ClientCommand:
+            return f"a write committed at index {index}"
+    return None
+
+
+def committed_write_survives_leader_change(view: ClusterView) -> str | None:
+    """A leader of a later term than the one a write was committed in (it holds it: LeaderCompleteness)."""
+    for index, (entry, term) in enumerate(zip(view.committed, view.commit_terms), 1):
+        if type(entry.payload) is ClientCommand:
+            for node in view.nodes:
+                if node.role is Role.LEADER and node.current_term > term:
+                    return f"{node.id} leads term {node.current_term} after the write at {index} committed in {term}"
+    return None
+
+
+def membership_change_committed(view: ClusterView) -> str | None:
+    """A configuration change beyond the first configuration is committed."""
+    for index, entry in enumerate(view.committed[1:], 2):
+        if type(entry.payload) is ConfigChange:
+            return f"configuration {list(entry.payload.servers)} committed at index {index}"
+    return None
+
+
+def second_catch_up_round(view: ClusterView) -> str | None:
+    """A leader runs a second catch-up round for a server being added."""
+    for node in view.nodes:
+        if node.catchup is not None and node.catchup.round >= 2:
+            return f"{node.id} runs catch-up round {node.catchup.round} for {node.catchup.server}"
+    return None
+
+
+def catch_up_times_out(before: ClusterView, after: ClusterView) -> str | None:
+    """A leader gives up catching a new server up: its AddServer times out."""
+    for old, new in _changed(before, after):
+        if old.catchup is not None and new.catchup is None and new.role is Role.LEADER:
+            if new.current_term == old.current_term and old.catchup.server not in new.config:
+                return f"{new.id} gave up catching {old.catchup.server} up"
+    return None
+
+
+def removed_leader_steps_down(before: ClusterView, after: ClusterView) -> str | None:
+    """A leader removed from the configuration steps down."""
+    for old, new in _changed(before, after):
+        if old.role is Role.LEADER and new.role is not Role.LEADER and new.id not in new.config:
+            return f"{new.id} stepped down once its removal committed"
+    return None
+
+
+def restart_with_acknowledged_entries(before: ClusterView, after: ClusterView) -> str | None:
+    """A follower that had entries committed crashes and restarts with them."""
+    for old, new in _changed(before, after):
+        if old.role is Role.FOLLOWER and old.commit_index > 1 and new.commit_index == 0 and new.log == old.log:
+            return f"{new.id} restarted holding {len(new.log)} entries"
+    return None
+
+
+def stale_leader_deposed(before: ClusterView, after: ClusterView) -> str | None:
+    """A leader sees a higher term and steps down."""
+    for old, new in _changed(before, after):
+        if old.role is Role.LEADER and new.role is Role.FOLLOWER and new.current_term > old.current_term:
+            return f"{new.id}, leader of term {old.current_term}, saw term {new.current_term} and stepped down"
+    return None
+
+
+def uncommitted_entry_overwritten(before: ClusterView, after: ClusterView) -> str | None:
+    """A node's uncommitted entries are overwritten by another leader's."""
+    for old, new in _changed(before, after):
+        shared = min(len(old.log), len(new.log))
+        if old.log[:shared] != new.log[:shared]:
+            return f"{new.id}'s log was overwritten by a leader of term {new.current_term}"
+    return None
+
+
+def _changed(before: ClusterView, after: ClusterView) -> list[tuple[NodeState, NodeState]]:
+    return [(old, new) for old, new in zip(before.nodes, after.nodes) if old is not new]
+
+
+RAFT_GOALS: tuple[Goal, ...] = (
+    Goal("LeaderElected", leader_elected),
+    Goal("LeaderChange", leader_change),
+    Goal("WriteCommitted", write_committed),
+    Goal("CommittedWriteSurvivesLeaderChange", committed_write_survives_leader_change),
+    Goal("MembershipChangeCommitted", membership_change_committed),
+    Goal("SecondCatchUpRound", second_catch_up_round),
+    Goal("CatchUpTimesOut", catch_up_times_out, on_steps=True),
+    Goal("RemovedLeaderStepsDown", removed_leader_steps_down, on_steps=True),
+    Goal("RestartWithAcknowledgedEntries", restart_with_acknowledged_entries, on_steps=True),
+    Goal("StaleLeaderDeposed", stale_leader_deposed, on_steps=True),
+    Goal("UncommittedEntryOverwritten", uncommitted_entry_overwritten, on_steps=True),
+)
