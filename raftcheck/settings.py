@@ -82,6 +82,12 @@ class Bounds(Section):
     ] = 4
     max_depth: Annotated[int | None, _help("States deeper than this are not expanded (needed by dfs).")] = None
     client_requests: Annotated[int, _help("Client writes one execution may make.", ge=0)] = 1
+    client_reads: Annotated[int, _help("Reads (through the log) a second client may make.", ge=0)] = 0
+    client_retries: Annotated[int, _help("Times the writing client may resend a write it made.", ge=0)] = 0
+    client_targets: Annotated[
+        Literal["any", "leaders"],
+        _help('Which nodes clients ask: "any" (as real clients do; followers answer not_leader) or "leaders".'),
+    ] = "any"
     membership_changes: Annotated[int, _help("AddServer/RemoveServer requests one execution may make.", ge=0)] = 0
 
 

@@ -81,3 +81,19 @@ def follower_stamps_entries_with_leader_term(state, message):
         stamped = tuple(Entry(message.term, e.payload) for e in after.log[prev : prev + count])
         after = replace(after, log=after.log[:prev] + stamped + after.log[prev + count :])
     return after, out
+
+
+def retried_write_applied_again(state, message):
+    """A node that applies a retried write again when it commits a second copy (no session check)."""
+    after, out = handle(state, message)
+    applied = {(client, seq) for client, seq, _ in state.sessions}
+    last = {client: seq for client, seq, _ in state.sessions}
+    machine = after.machine
+    for entry in after.log[state.commit_index : after.commit_index]:
+        command = entry.payload
+        if type(command) is ClientCommand:
+            if (command.client, command.seq) in applied or command.seq <= last.get(command.client, 0):
+                machine, _ = after.params.state_machine.apply(machine, command.op)
+            applied.add((command.client, command.seq))
+            last[command.client] = max(last.get(command.client, 0), command.seq)
+    return (replace(after, machine=machine) if machine != after.machine else after), out

@@ -16,6 +16,8 @@ from raftcheck.core import (
 from raftcheck.model.actions import (
     Action,
     AddServer,
+    ClientRead,
+    ClientRetry,
     ClientWrite,
     Deliver,
     Drop,
@@ -67,6 +69,10 @@ def short_action(action: Action) -> str:
             return f"{node}: crash and restart"
         case ClientWrite(node, seq):
             return f"{node}: client writes x=v{seq}"
+        case ClientRead(node, seq):
+            return f"{node}: client reads x (read {seq})"
+        case ClientRetry(node, seq):
+            return f"{node}: client retries x=v{seq}"
         case AddServer(node, server):
             return f"{node}: AddServer {server}"
         case RemoveServer(node, server):

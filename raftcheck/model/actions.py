@@ -42,7 +42,21 @@ class Restart(_Action):
 
 
 class ClientWrite(_Action):
-    """A client asks leader `node` to set a key; the value names the request."""
+    """A client asks `node` to set x; the value names the request."""
+
+    node: str
+    seq: int
+
+
+class ClientRead(_Action):
+    """A second client asks `node` to read x (through the log); `seq` is its request number."""
+
+    node: str
+    seq: int
+
+
+class ClientRetry(_Action):
+    """The writing client sends its write `seq` again, to `node`: it never heard back."""
 
     node: str
     seq: int
@@ -58,4 +72,7 @@ class RemoveServer(_Action):
     server: str
 
 
-Action = FireTimer | TickOnce | Deliver | Drop | Duplicate | Restart | ClientWrite | AddServer | RemoveServer
+Action = (
+    FireTimer | TickOnce | Deliver | Drop | Duplicate | Restart | ClientWrite | ClientRead | ClientRetry | AddServer
+    | RemoveServer
+)

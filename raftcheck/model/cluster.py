@@ -33,6 +33,8 @@ from raftcheck.core import (
 from raftcheck.model.actions import (
     Action,
     AddServer,
+    ClientRead,
+    ClientRetry,
     ClientWrite,
     Deliver,
     Drop,
@@ -52,13 +54,14 @@ CLIENT = "client"
 _MASK = (1 << 64) - 1
 
 # positions in World.used
-CLIENTS, CHANGES, CRASHES, DROPS, DUPLICATES = range(5)
+CLIENTS, CHANGES, CRASHES, DROPS, DUPLICATES, READS, RETRIES = range(7)
+READER = "reader"
 
 
 class World(NamedTuple):
     nodes: tuple[int, ...]
     network: tuple[int, ...]
-    used: tuple[int, int, int, int, int]
+    used: tuple[int, ...]
     elected: tuple[tuple[int, int], ...]
     committed: tuple[int, ...]
     commit_terms: tuple[int, ...]
@@ -107,6 +110,7 @@ class RaftClusterModel:
         self.settings = settings
         self.names = settings.node_names
         self._fire = settings.timing.timer == "fire"
+        self._any_target = settings.bounds.client_targets == "any"
         initial = [self._boot(name) for name in self.names]
         classes = _interchangeable(self.names, initial) if settings.cluster.symmetry and self._fire else []
         self.group = symmetry_group(classes, len(self.names)) if classes else [tuple(range(len(self.names)))]
@@ -118,7 +122,7 @@ class RaftClusterModel:
         members = [s for s in initial if s.commit_index]
         committed = tuple(self.universe.log[self.universe.node(members[0])]) if members else ()
         self._initial = World(
-            tuple(self.universe.node(s) for s in initial), (), (0, 0, 0, 0, 0), (), committed, (0,) * len(committed)
+            tuple(self.universe.node(s) for s in initial), (), (0,) * 7, (), committed, (0,) * len(committed)
         )
         self._tick = self.universe.message(Tick())
         self._committed_fps: dict[tuple[tuple[int, ...], int], int] = {}
@@ -203,7 +207,7 @@ class RaftClusterModel:
                 nodes = world.nodes[:position] + (revived,) + world.nodes[position + 1 :]
                 yield Restart(names[position]), world._replace(nodes=nodes, used=_spend(used, CRASHES))
         for position, node in enumerate(world.nodes):
-            if u.is_leader[node]:
+            if self._any_target or u.is_leader[node]:
                 yield from self._requests_at(world, position)
 
     def _requests_at(self, world: World, position: int) -> Iterator[tuple[Action, World]]:
@@ -213,8 +217,16 @@ class RaftClusterModel:
         used = world.used
         if used[CLIENTS] < budgets.client_requests:
             seq = used[CLIENTS] + 1
-            request = u.message(ClientRequest(CLIENT, name, seq, ("set", "x", f"v{seq}")))
+            request = u.message(ClientRequest(CLIENT, name, seq, _write(seq)))
             yield ClientWrite(name, seq), self._step(world, position, request, None, CLIENTS)
+        if used[READS] < budgets.client_reads:
+            seq = used[READS] + 1
+            request = u.message(ClientRequest(READER, name, seq, ("get", "x")))
+            yield ClientRead(name, seq), self._step(world, position, request, None, READS)
+        if used[RETRIES] < budgets.client_retries:
+            for seq in range(1, used[CLIENTS] + 1):
+                request = u.message(ClientRequest(CLIENT, name, seq, _write(seq)))
+                yield ClientRetry(name, seq), self._step(world, position, request, None, RETRIES)
         if used[CHANGES] < budgets.membership_changes:
             config = u.node_states[world.nodes[position]].config
             for server in self.names:
@@ -373,6 +385,11 @@ def _interchangeable(names: tuple[str, ...], initial: list[NodeState]) -> list[t
         else:
             classes.append([position])
     return [tuple(cls) for cls in classes if len(cls) > 1]
+
+
+def _write(seq: int) -> tuple[str, ...]:
+    """The client's seq-th write: each sets x to a value that names it."""
+    return ("set", "x", f"v{seq}")
 
 
 def _same(state: NodeState) -> NodeState:

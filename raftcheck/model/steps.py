@@ -19,6 +19,8 @@ from raftcheck.core.messages import Message
 from raftcheck.model.actions import (
     Action,
     AddServer,
+    ClientRead,
+    ClientRetry,
     ClientWrite,
     Deliver,
     Drop,
@@ -35,6 +37,8 @@ NODE_STEPS: dict[str, tuple[type, str]] = {
     "tick": (TickOnce, "node"),
     "restart": (Restart, "node"),
     "client_write": (ClientWrite, "node"),
+    "client_read": (ClientRead, "node"),
+    "client_retry": (ClientRetry, "node"),
     "add_server": (AddServer, "server"),
     "remove_server": (RemoveServer, "server"),
 }

@@ -43,6 +43,26 @@ def committed_write_survives_leader_change(view: ClusterView) -> str | None:
     return None
 
 
+def retried_write_committed_twice(view: ClusterView) -> str | None:
+    """A retried write is committed twice; client sessions must apply it once."""
+    seen = set()
+    for index, entry in enumerate(view.committed, 1):
+        command = entry.payload
+        if type(command) is ClientCommand:
+            if (command.client, command.seq) in seen:
+                return f"write {command.seq} of {command.client} committed again at index {index}"
+            seen.add((command.client, command.seq))
+    return None
+
+
+def read_committed(view: ClusterView) -> str | None:
+    """A read goes through the log and commits."""
+    for index, entry in enumerate(view.committed, 1):
+        if type(entry.payload) is ClientCommand and entry.payload.op[0] == "get":
+            return f"a read committed at index {index}"
+    return None
+
+
 def membership_change_committed(view: ClusterView) -> str | None:
     """A configuration change beyond the first configuration is committed."""
     for index, entry in enumerate(view.committed[1:], 2):
@@ -110,6 +130,8 @@ RAFT_GOALS: tuple[Goal, ...] = (
     Goal("LeaderChange", leader_change),
     Goal("WriteCommitted", write_committed),
     Goal("CommittedWriteSurvivesLeaderChange", committed_write_survives_leader_change),
+    Goal("RetriedWriteCommittedTwice", retried_write_committed_twice),
+    Goal("ReadCommitted", read_committed),
     Goal("MembershipChangeCommitted", membership_change_committed),
     Goal("SecondCatchUpRound", second_catch_up_round),
     Goal("CatchUpTimesOut", catch_up_times_out, on_steps=True),
