@@ -180,3 +180,67 @@ def test_progress_is_printed_as_plain_lines_when_not_on_a_terminal(monkeypatch):
     assert result.exit_code == 0
     progress = [line for line in result.output.splitlines() if line.startswith("  build_cluster_through_bootstrap:")]
     assert progress and "states/s" in progress[0] and "queue" in progress[0]
+
+
+def test_rules_on_runs_a_switch_spec_with_every_rule_on_expecting_a_pass(tmp_path):
+    spec = tmp_path / "tiny.toml"
+    spec.write_text('[bounds]\nmax_term = 1\nmax_in_flight = 4\nclient_requests = 0\n'
+                    '[check]\ndisabled_rules = ["vote_once_per_term"]\n'
+                    '[expect]\nverdict = "violation"\ninvariant = "VotesAgreeWithVoters"\n')
+    result = run("check", spec, "--rules-on", "--json", tmp_path / "r.json")
+    assert result.exit_code == 0, result.output
+    report = {s["name"]: s for s in json.loads((tmp_path / "r.json").read_text())["specs"]}
+    assert report["tiny"]["verdict"] == "violation"
+    assert report["tiny+rules"]["verdict"] == "pass" and report["tiny+rules"]["disabled_rules"] == []
+
+
+def test_version_and_short_help():
+    assert run("--version").output.startswith("raftcheck, version ")
+    assert "Usage: " in run("check", "-h").output and "--quick" in run("check", "-h").output
+    assert "--max-term" in run("explore", "-h").output
+
+
+def test_a_report_on_stdout_is_only_the_report():
+    result = CliRunner().invoke(main, ["check", str(SPECS / "vote_once_per_term.toml"), "--json", "-"])
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["summary"] == {"specs": 1, "matched": 1, "mismatched": 0}
+    assert "1 specs, 1 as expected" in result.stderr
+
+
+def test_progress_goes_to_stderr(monkeypatch):
+    import raftcheck.checker.progress
+    import raftcheck.search.bfs
+
+    monkeypatch.setattr(raftcheck.checker.progress, "PLAIN_EVERY_SECONDS", 0.0)
+    monkeypatch.setattr(raftcheck.search.bfs, "PROGRESS_EVERY", 500)
+    result = CliRunner().invoke(main, ["check", str(SPECS / "build_cluster_through_bootstrap.toml")])
+    assert "states/s, queue" in result.stderr and "queue" not in result.stdout
+
+
+@pytest.mark.parametrize("flags", [["--json", "{missing}/r.json"], ["--junit", "{missing}/r.xml"],
+                                   ["--json", "{dir}"]])
+def test_an_unwritable_output_path_is_refused_before_the_run(tmp_path, flags):
+    flags = [f.format(missing=tmp_path / "missing", dir=tmp_path) for f in flags]
+    result = CliRunner().invoke(main, ["check", str(SPECS / "remove_server.toml"), *flags])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: {flags[0]} ") and len(result.stderr.strip().splitlines()) == 1
+    assert "remove_server" not in result.stdout, "refused before any spec ran"
+
+
+def test_explore_says_when_there_is_no_trace_to_write(tmp_path):
+    result = CliRunner().invoke(main, ["explore", "--max-term", "1", "--max-in-flight", "2", "--client-requests", "0",
+                                       "--trace", str(tmp_path / "t.json")])
+    assert result.exit_code == 0
+    assert "no counterexample (pass): no trace written to" in result.stderr
+    assert not (tmp_path / "t.json").exists()
+
+
+def test_a_narrow_terminal_gets_one_node_per_line(monkeypatch):
+    import raftcheck.cli.output
+
+    monkeypatch.setattr(raftcheck.cli.output.console, "_width", 80)
+    result = run("check", SPECS / "vote_once_per_term.toml", "--show-counterexamples")
+    lines = result.output.splitlines()
+    assert "1  n1: timer fires" in lines and "     n1: C t1 v:n1 c1 [config{n1,n2,n3}/0]" in lines
+    assert all(len(line) <= 130 for line in lines if not line.startswith("ok "))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import msgspec
 
@@ -45,11 +44,11 @@ def json_report(outcomes: list[Result]) -> dict:
     return {"specs": specs, "summary": {"specs": len(outcomes), "matched": matched, "mismatched": len(outcomes) - matched}}
 
 
-def write_json(outcomes: list[Result], path: str | Path) -> None:
-    Path(path).write_bytes(msgspec.json.format(msgspec.json.encode(json_report(outcomes))))
+def json_document(outcomes: list[Result]) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(json_report(outcomes)))
 
 
-def write_junit(outcomes: list[Result], path: str | Path) -> None:
+def junit_document(outcomes: list[Result]) -> bytes:
     """One test case per spec; a verdict other than the expected one is a failure."""
     suite = ET.Element(
         "testsuite",
@@ -71,4 +70,4 @@ def write_junit(outcomes: list[Result], path: str | Path) -> None:
             f"{summary}; {outcome.search.states} states, {outcome.search.transitions} transitions, "
             f"depth {outcome.search.depth}"
         )
-    ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)
+    return ET.tostring(suite, encoding="utf-8", xml_declaration=True)

@@ -7,6 +7,7 @@ Any problem becomes one SpecError line naming the file and the key.
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from raftcheck.errors import SettingsError, SpecError
 from raftcheck.model.checks import select
 from raftcheck.model.steps import StepPattern, parse_step
 from raftcheck.properties import RAFT_GOALS, RAFT_INVARIANTS
-from raftcheck.settings import Settings, from_tables
+from raftcheck.settings import Settings, from_flat, from_tables
 
 
 class Expect(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -104,6 +105,18 @@ def spec_of(name: str, path: str, settings: Settings, scenario: Scenario) -> Spe
         expected_verdict=expect.verdict,
         expected_invariant=expect.invariant,
         start_tables=scenario.start,
+    )
+
+
+def rules_on(spec: Spec) -> Spec:
+    """The same bounds and start with every safety rule on and every invariant checked, expected to pass.
+
+    A switch spec shows that its bounds reach the bug; this shows that the
+    same bounds hold no false alarm when the rule is in place.
+    """
+    settings = from_flat({"disabled_rules": (), "invariants": ()}, spec.settings)
+    return dataclasses.replace(
+        spec, name=f"{spec.name}+rules", settings=settings, expected_verdict="pass", expected_invariant=None
     )
 
 

@@ -101,3 +101,14 @@ def timeline_table(replayed: Replay) -> Table:
         cells = [Text(short_node(n) if n is not b else "") for n, b in zip(view.nodes, before.nodes)]
         table.add_row(str(number), Text(short_action(action)), *cells)
     return table
+
+
+def timeline_lines(replayed: Replay) -> list[str]:
+    """The same timeline for a narrow terminal: each step, then each node it changed on a line of its own."""
+    views: list[ClusterView] = replayed.views
+    lines = ["0  initial state"] + [f"     {n.id}: {short_node(n)}" for n in views[0].nodes]
+    for number, (action, view) in enumerate(zip(replayed.actions, views[1:]), 1):
+        before = views[number - 1]
+        lines.append(f"{number}  {short_action(action)}")
+        lines += [f"     {n.id}: {short_node(n)}" for n, b in zip(view.nodes, before.nodes) if n is not b]
+    return lines

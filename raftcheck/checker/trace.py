@@ -63,8 +63,8 @@ def trace_of(settings: Settings, violation: Violation) -> Trace:
     return Trace(settings, violation.property, violation.message, violation.initial, tuple(violation.actions))
 
 
-def save_trace(trace: Trace, path: str | Path) -> None:
-    Path(path).write_bytes(msgspec.json.format(msgspec.json.encode(trace)))
+def trace_document(trace: Trace) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(trace))
 
 
 def load_trace(path: str | Path) -> Trace:

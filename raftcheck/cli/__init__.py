@@ -8,6 +8,7 @@ from raftcheck.cli import checking, service
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="raftcheck", prog_name="raftcheck")
 def main() -> None:
     """raftcheck: a pure Raft core and the tools that check it exhaustively."""
 

@@ -7,15 +7,16 @@ import sys
 from pathlib import Path
 
 import click
+from rich.console import Console
 
 from raftcheck.checker.progress import progress_reporter
-from raftcheck.checker.reports import write_json, write_junit
+from raftcheck.checker.reports import json_document, junit_document
 from raftcheck.checker.runner import Result, run_spec
-from raftcheck.checker.spec import Scenario, load_spec, spec_of, spec_paths
-from raftcheck.checker.timeline import timeline_table
-from raftcheck.checker.trace import Trace, load_trace, replay, save_trace
+from raftcheck.checker.spec import Scenario, load_spec, rules_on, spec_of, spec_paths
+from raftcheck.checker.timeline import timeline_lines, timeline_table
+from raftcheck.checker.trace import Replay, Trace, load_trace, replay, trace_document
 from raftcheck.cli.options import flag_error, given, parse_step_flag, settings_from_flags, settings_options
-from raftcheck.cli.output import console, fail
+from raftcheck.cli.output import check_output_path, console, fail, fits, log, write_output
 from raftcheck.core import RULE_DESCRIPTIONS
 from raftcheck.demo import build_and_replicate, render_timeline
 from raftcheck.errors import RaftcheckError, SettingsError
@@ -28,47 +29,54 @@ LIMIT_FIELDS = [field_named("max_states"), field_named("max_seconds")]
 
 @click.command()
 @click.argument("targets", nargs=-1, type=click.Path())
-@click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Write a JSON report here.")
-@click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="Write a JUnit XML report here.")
-@click.option("--trace-dir", type=click.Path(file_okay=False), help="Save each counterexample as DIR/<spec>.json.")
+@click.option("--json", "json_path", metavar="FILE", help="Write a JSON report here (- for stdout).")
+@click.option("--junit", "junit_path", metavar="FILE", help="Write a JUnit XML report here (- for stdout).")
+@click.option("--trace-dir", metavar="DIR", help="Save each counterexample as DIR/<spec>.json.")
 @click.option("--quick", is_flag=True, help="Skip specs marked `ci = false` (the big ones).")
 @click.option("--show-counterexamples", is_flag=True, help="Print every counterexample, not only unexpected ones.")
+@click.option("--rules-on", "with_rules_on", is_flag=True,
+              help="Also run each switch spec with every rule on, to the same bounds, expecting a pass (slow).")
 @settings_options(LIMIT_FIELDS)
-def check(targets, json_path, junit_path, trace_dir, quick, show_counterexamples, **limits) -> None:
+def check(targets, json_path, junit_path, trace_dir, quick, show_counterexamples, with_rules_on, **limits) -> None:
     """Run specs (default: the repository's specs/) and compare each verdict with its expectation.
 
     Exit status: 0 when every verdict matches, 1 when one does not, 2 on bad input.
     """
+    check_output_path(json_path, "--json")
+    check_output_path(junit_path, "--junit")
+    check_output_path(trace_dir, "--trace-dir", directory=True)
     try:
         specs = [load_spec(path) for path in spec_paths(list(targets) or [str(DEFAULT_SPECS)])]
     except RaftcheckError as error:
         fail(str(error))
     if quick:
         specs = [spec for spec in specs if spec.ci]
+    if with_rules_on:
+        specs += [rules_on(spec) for spec in specs if spec.settings.check.disabled_rules]
     overrides = given(limits, LIMIT_FIELDS)
     if overrides:
         specs = [dataclasses.replace(s, settings=settings_from_flags(overrides, s.settings)) for s in specs]
-    if trace_dir:
-        Path(trace_dir).mkdir(parents=True, exist_ok=True)
+    # A report on stdout keeps stdout machine-readable: the human lines go to stderr.
+    out = log if "-" in (json_path, junit_path) else console
     results: list[Result] = []
     for spec in specs:
         try:
-            with progress_reporter(console, spec.name) as progress:
+            with progress_reporter(log, spec.name) as progress:
                 result = run_spec(spec, progress)
         except RaftcheckError as error:
             fail(str(error))
         results.append(result)
-        console.print(_result_line(result), markup=False)
+        out.print(_result_line(result), markup=False)
         if result.trace is not None and (show_counterexamples or not result.matches):
-            _print_counterexample(result.trace)
+            _print_counterexample(result.trace, out)
         if result.trace is not None and trace_dir:
-            save_trace(result.trace, Path(trace_dir) / f"{spec.name}.json")
+            write_output(str(Path(trace_dir) / f"{spec.name}.json"), trace_document(result.trace))
     if json_path:
-        write_json(results, json_path)
+        write_output(json_path, json_document(results))
     if junit_path:
-        write_junit(results, junit_path)
+        write_output(junit_path, junit_document(results))
     mismatched = [r.spec.name for r in results if not r.matches]
-    console.print(
+    out.print(
         f"{len(results)} specs, {len(results) - len(mismatched)} as expected, {len(mismatched)} not"
         + (f": {', '.join(mismatched)}" if mismatched else ""),
         markup=False,
@@ -80,12 +88,13 @@ def check(targets, json_path, junit_path, trace_dir, quick, show_counterexamples
 @settings_options(all_fields())
 @click.option("--start", "start", multiple=True, metavar="STEP",
               help='A scripted first step, as a TOML inline table, e.g. \'{ timer = "n1" }\' (repeat).')
-@click.option("--trace", "trace_path", type=click.Path(dir_okay=False), help="Save a counterexample as JSON here.")
+@click.option("--trace", "trace_path", metavar="FILE", help="Save a counterexample as JSON here (- for stdout).")
 def explore(start, trace_path, **values) -> None:
     """Explore a cluster described by flags (the settings a spec has); print the verdict.
 
     Exit status: 0 pass, 1 violation, 2 bad input, 3 stopped early (partial) or a goal not reached.
     """
+    check_output_path(trace_path, "--trace")
     settings = settings_from_flags(given(values, all_fields()))
     scenario = Scenario(start=tuple(parse_step_flag(step) for step in start))
     try:
@@ -94,16 +103,19 @@ def explore(start, trace_path, **values) -> None:
         raise flag_error(error) from None
     except RaftcheckError as error:
         fail(str(error))
+    out = log if trace_path == "-" else console
     try:
-        with progress_reporter(console, spec.name) as progress:
+        with progress_reporter(log, spec.name) as progress:
             result = run_spec(spec, progress)
     except RaftcheckError as error:
         fail(str(error))
-    console.print(_result_line(result, show_expectation=False), markup=False)
+    out.print(_result_line(result, show_expectation=False), markup=False)
     if result.trace is not None:
-        _print_counterexample(result.trace)
+        _print_counterexample(result.trace, out)
         if trace_path:
-            save_trace(result.trace, trace_path)
+            write_output(trace_path, trace_document(result.trace))
+    elif trace_path:
+        log.print(f"no counterexample ({result.verdict}): no trace written to {trace_path}", markup=False)
     passed = result.verdict == "pass" and not result.search.unreached_goals
     sys.exit(0 if passed else 1 if result.verdict == "violation" else 3)
 
@@ -118,7 +130,7 @@ def replay_command(trace_file: str) -> None:
         fail(str(error))
     replayed = replay(trace)
     if replayed.views:
-        console.print(timeline_table(replayed))
+        _print_timeline(replayed, console)
     if not replayed.confirms:
         fail(f"the trace does not replay: {replayed.error}", code=1)
     name, message = replayed.broken
@@ -164,12 +176,22 @@ def _result_line(result: Result, show_expectation: bool = True) -> str:
     ).strip()
 
 
-def _print_counterexample(trace: Trace) -> None:
+def _print_counterexample(trace: Trace, out: Console) -> None:
     replayed = replay(trace)
-    console.print(timeline_table(replayed))
-    console.print(f"{trace.invariant} violated: {trace.message}", markup=False)
+    _print_timeline(replayed, out)
+    out.print(f"{trace.invariant} violated: {trace.message}", markup=False)
     if not replayed.confirms:
-        console.print(f"warning: the counterexample did not replay: {replayed.error}", markup=False)
+        out.print(f"warning: the counterexample did not replay: {replayed.error}", markup=False)
+
+
+def _print_timeline(replayed: Replay, out: Console) -> None:
+    """A table with a column per node when it fits the width, else each step with one node per line."""
+    table = timeline_table(replayed)
+    if fits(table, out):
+        out.print(table)
+    else:
+        for line in timeline_lines(replayed):
+            out.print(line, markup=False)
 
 
 COMMANDS = (check, explore, replay_command, rules, goals, demo)
