@@ -8,8 +8,21 @@ counterexample ends where the bug is, not where its damage shows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from raftcheck.core import AppendEntriesResponse, ClientCommand, NodeState, Role
 from raftcheck.model.cluster import ClusterView
+
+
+def first_node_failing(view: ClusterView, check: Callable[[NodeState], str | None]) -> str | None:
+    """The first node a per-node check fails on; each node state is checked once per model."""
+    for node, node_key in zip(view.nodes, view.keys):
+        key = (check, node_key)
+        if key not in view.memo:
+            view.memo[key] = check(node)
+        if view.memo[key]:
+            return view.memo[key]
+    return None
 
 
 def commit_within_log(view: ClusterView) -> str | None:
@@ -27,13 +40,7 @@ def state_machine_matches_log(view: ClusterView) -> str | None:
     command whose seq is not above its client's last is a retry and not applied
     again.
     """
-    for node, node_key in zip(view.nodes, view.keys):
-        key = ("StateMachineMatchesLog", node_key)
-        if key not in view.memo:
-            view.memo[key] = _machine_mismatch(node)
-        if view.memo[key]:
-            return view.memo[key]
-    return None
+    return first_node_failing(view, _machine_mismatch)
 
 
 def match_index_within_shared_log(view: ClusterView) -> str | None:

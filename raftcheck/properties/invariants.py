@@ -15,6 +15,7 @@ from raftcheck.model.cluster import ClusterView
 from raftcheck.properties.inductive import (
     commit_within_log,
     committed_entries_kept,
+    first_node_failing,
     leader_holds_its_terms_entries,
     match_index_within_shared_log,
     state_machine_matches_log,
@@ -98,13 +99,7 @@ def single_uncommitted_config(view: ClusterView) -> str | None:
 
 def configs_differ_by_one(view: ClusterView) -> str | None:
     """Consecutive configurations in any log differ by at most one server (thesis 4.1)."""
-    for node, node_key in zip(view.nodes, view.keys):
-        key = ("ConfigsDifferByOne", node_key)
-        if key not in view.memo:
-            view.memo[key] = _config_jump(node)
-        if view.memo[key]:
-            return view.memo[key]
-    return None
+    return first_node_failing(view, _config_jump)
 
 
 def quorum_overlap(view: ClusterView) -> str | None:
