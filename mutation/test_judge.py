@@ -28,6 +28,7 @@ CHEAPEST_FIRST = {
     "check_prev_log_term": 4_901,
     "log_up_to_date_check": 6_708,
     "build_cluster_through_bootstrap": 7_343,
+    "bootstrap_joins_during_elections": 69_243,
     "leader_noop_on_election": 10_243,
     "log_up_to_date_check_committed_entries": 19_470,
     "truncate_only_on_conflict": 21_436,

@@ -127,3 +127,10 @@ def test_every_safety_switch_has_a_spec_expecting_its_violation():
     switched_off = {rule for spec in violation_specs() for rule in spec.settings.check.disabled_rules}
     assert switched_off == set(RULE_DESCRIPTIONS)
     assert set(RULE_DESCRIPTIONS) <= named, "each switch has a spec named after it"
+
+
+def test_the_bootstrap_double_vote_is_found_from_boot_without_a_scripted_prefix():
+    """The switch spec needs a 14-step prefix; a pass spec with the switch off finds it alone."""
+    result = raftcheck.check(SPECS / "bootstrap_joins_during_elections.toml", disabled_rules=("bootstrap_does_not_vote",))
+    assert result.verdict == "violation" and result.invariant == "VotesAgreeWithVoters"
+    assert len(result.trace.actions) == result.search.depth <= 16

@@ -1,0 +1,48 @@
+"""Which safety switches the passing CI specs catch, with no spec written for them.
+
+Each switch spec was written around its own bug. This sweep turns each switch
+off in turn and runs the *passing* CI specs (cheapest first, no scripted
+prefix, each capped at 4x the states it explores on the correct core) until
+one finds a violation. A switch no passing spec catches is a bug class the
+shipped spec set would miss in a real implementation.
+
+    .venv/bin/python mutation/switch_sweep.py
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import raftcheck
+from raftcheck.core import RULE_DESCRIPTIONS
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from test_judge import CHEAPEST_FIRST, ci_specs  # noqa: E402
+
+
+def main() -> int:
+    passing = [raftcheck.load_spec(path) for path in ci_specs()]
+    passing = [spec for spec in passing if spec.expected_verdict == "pass"]
+    caught = 0
+    print(f"{'switch off':38} {'first passing spec to break':34} {'invariant':28} {'depth':>5} {'states':>9}")
+    for rule in RULE_DESCRIPTIONS:
+        found = None
+        for spec in passing:
+            cap = 4 * CHEAPEST_FIRST.get(spec.name, 250_000)
+            disabled = (rule, "commit_current_term_only") if rule == "leader_noop_on_election" else (rule,)
+            result = raftcheck.check(spec, disabled_rules=disabled, max_states=cap)
+            if result.verdict == "violation":
+                found = (spec.name, result.invariant, result.search.depth, result.search.states)
+                break
+        if found:
+            caught += 1
+            print(f"{rule:38} {found[0]:34} {found[1]:28} {found[2]:>5} {found[3]:>9,}", flush=True)
+        else:
+            print(f"{rule:38} {'(none)':34}", flush=True)
+    print(f"{caught} of {len(RULE_DESCRIPTIONS)} switches caught by specs not written for them")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
