@@ -164,7 +164,7 @@ def handle_append_entries(state: NodeState, message: AppendEntriesRequest, out: 
         )
         return state
     stored = _store_entries(state, prev, message.entries)
-    if stored.log[: state.commit_index] != log[: state.commit_index]:
+    if stored is None:
         # Committed entries are never rewritten (etcd panics here): refuse, change nothing, say so.
         out.append(
             AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, state.commit_index + 1, True)
@@ -195,19 +195,34 @@ def _first_index_of_term(log: tuple[Entry, ...], index: int) -> int:
     return index
 
 
-def _store_entries(state: NodeState, prev: int, entries: tuple[Entry, ...]) -> NodeState:
-    """Merge `entries` after `prev`, deleting only from the first real conflict."""
+def _store_entries(state: NodeState, prev: int, entries: tuple[Entry, ...]) -> NodeState | None:
+    """Merge `entries` after `prev`, deleting only from the first real conflict.
+
+    None when that would change an entry at or below the commit index.
+    """
     log = state.log
     if not state.params.rules.truncate_only_on_conflict:
         merged = log[:prev] + entries
-        return state if merged == log else _with_log(state, merged, prev + 1)
+        if merged == log:
+            return state
+        return None if _first_difference(log, merged) <= state.commit_index else _with_log(state, merged, prev + 1)
     for offset, entry in enumerate(entries):
         index = prev + 1 + offset
         if index > len(log):
             return _with_log(state, log + entries[offset:], index)
         if log[index - 1].term != entry.term:
+            if index <= state.commit_index:
+                return None
             return _with_log(state, log[: index - 1] + entries[offset:], index)
     return state
+
+
+def _first_difference(old: tuple[Entry, ...], new: tuple[Entry, ...]) -> int:
+    """The first (1-based) index where two logs differ, counting a missing entry as different."""
+    for index, (a, b) in enumerate(zip(old, new), 1):
+        if a != b:
+            return index
+    return min(len(old), len(new)) + 1
 
 
 def _with_log(state: NodeState, log: tuple[Entry, ...], first_changed: int) -> NodeState:
