@@ -75,3 +75,10 @@ def test_properties_do_not_mutate_the_model():
     for path in (PACKAGE / "properties").rglob("*.py"):
         source = path.read_text()
         assert ".properties.append" not in source and ".transition_properties" not in source, path
+
+
+def test_the_runner_does_not_import_the_renderer():
+    """Spec steps match actions by structure; how a timeline prints them cannot change what a spec means."""
+    source = (PACKAGE / "checker" / "runner.py").read_text()
+    modules = {node.module for node in ast.walk(ast.parse(source)) if isinstance(node, ast.ImportFrom)}
+    assert "raftcheck.checker.timeline" not in modules and "raftcheck.checker.spec" in modules
