@@ -26,3 +26,7 @@ class SpecError(RaftcheckError):
 
 class TraceError(RaftcheckError):
     """A trace file that cannot be read or replayed from."""
+
+
+class HistoryError(RaftcheckError):
+    """A history that cannot be judged: unreadable, malformed, or outside its model."""

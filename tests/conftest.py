@@ -11,3 +11,6 @@ def cluster(tmp_path):
     local = LocalCluster(tmp_path)
     yield local
     local.close()
+
+
+from browser import browser, page  # noqa: E402,F401 - fixtures for the HTML view tests

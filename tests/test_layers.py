@@ -25,9 +25,10 @@ ALLOWED = {
     "checker": BASE | {"core", "settings", "search", "model", "properties", "checker"},
     "simulation": {"core", "simulation"},
     "demo": {"core", "simulation", "demo"},
-    "linearizability": {"linearizability"},
+    "linearizability": BASE | {"linearizability"},
     "service": BASE | {"core", "settings", "service"},
-    "cli": BASE | {"core", "settings", "search", "model", "properties", "checker", "demo", "service", "cli"},
+    "cli": BASE | {"core", "settings", "search", "model", "properties", "checker", "demo", "linearizability", "service",
+            "cli"},
     "__init__": BASE | {"checker"},
     "__main__": {"cli"},
 }

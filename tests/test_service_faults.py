@@ -8,13 +8,16 @@ serve again once the faults stop.
 import asyncio
 import json
 import random
+import tempfile
 import time
 import urllib.request
+from pathlib import Path
 
 import aiohttp
+import pytest
 
 from raftcheck.core import ClientCommand
-from raftcheck.linearizability import Operation, check_history
+from raftcheck.linearizability import Operation, check_history, write_history
 from raftcheck.service.client import ServiceClient, ServiceError
 from raftcheck.service.storage import DurableStore
 
@@ -67,8 +70,8 @@ async def worker(number, session, addresses, stop, history, acknowledged, rng):
         returned = time.monotonic() if ok else None
         if ok and write:
             acknowledged.append((client.client_id, client.last_seq, key, value))
-        history.append(Operation(client.client_id, "set" if write else "get", key,
-                                 value if write else (reply.get("result") if ok else None), invoked, returned))
+        history.append(Operation(client.client_id, "set" if write else "get", key, value,
+                                 None if write or not ok else reply.get("result"), invoked, returned))
         count += 1
 
 
@@ -96,7 +99,7 @@ async def run_faults(cluster, addresses, rng):
             invoked = time.monotonic()
             reply = await final.get(key)
             assert reply["status"] == "ok"
-            history.append(Operation(final.client_id, "get", key, reply["result"], invoked, time.monotonic()))
+            history.append(Operation(final.client_id, "get", key, None, reply["result"], invoked, time.monotonic()))
     return history, acknowledged, stats
 
 
@@ -117,8 +120,11 @@ def test_history_under_kills_and_restarts_is_linearizable_and_loses_no_acknowled
           f"{stats['restarts']} restarts; served again {stats['recovery_seconds']:.2f}s after the faults stopped")
     assert stats["kills"] >= 3 and stats["restarts"] == stats["kills"] and stats["leader_kills"] >= 1
     assert len(completed) > 50
-    verdict = check_history(history)
-    assert verdict, f"not linearizable on key {verdict.key}"
+    verdict = check_history(history, "service", timeout=120)
+    if not verdict:
+        kept = Path(tempfile.mkdtemp(prefix="raftcheck-history-")) / "history.jsonl"
+        write_history(kept, history)
+        pytest.fail(f"{verdict.status}; replay with: raftcheck linearizable --model service {kept}")
     logs = [DurableStore(cluster.data_dir(a), a, cluster.bootstrap[a]).load()[2] for a in addresses]
     for client_id, seq, key, value in acknowledged:
         command = ClientCommand(client_id, seq, ("set", key, value))

@@ -1,10 +1,10 @@
-"""The `raftcheck` command line: check specs, explore ad hoc, replay traces, run the service."""
+"""The `raftcheck` command line: check specs, explore ad hoc, replay traces, judge histories, run the service."""
 
 from __future__ import annotations
 
 import click
 
-from raftcheck.cli import checking, service
+from raftcheck.cli import checking, linearizable, service
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,7 +13,7 @@ def main() -> None:
     """raftcheck: a pure Raft core and the tools that check it exhaustively."""
 
 
-for command in (*checking.COMMANDS, *service.COMMANDS):
+for command in (*checking.COMMANDS, *linearizable.COMMANDS, *service.COMMANDS):
     main.add_command(command)
 
 __all__ = ["main"]
