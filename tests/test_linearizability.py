@@ -221,3 +221,11 @@ def test_the_oracle_can_tell_the_difference():
 def test_an_empty_history_is_linearizable():
     verdict = check_history([], "kv")
     assert verdict.status == LINEARIZABLE and verdict.operations == 0 and math.isfinite(verdict.seconds)
+
+
+def test_concurrent_reads_are_not_ordered_among_themselves():
+    """Twenty overlapping reads of one value: trying their orders would take 2^20 configurations."""
+    history = [set_("k", "1", 0, 1, "w")] + [get("k", "1", 2 + i / 100, 100, str(i)) for i in range(20)]
+    history.append(get("k", "2", 101, 102, "late"))
+    outcome = search(history, model_named("service"))
+    assert outcome.status == NOT_LINEARIZABLE and outcome.steps < 1000

@@ -71,7 +71,7 @@ def check_history(history: list[Operation], model: Model | str = "service", *, t
     if jobs is None:
         jobs = (os.cpu_count() or 1) if total >= PARALLEL_FROM else 1
     if jobs > 1 and len(ordered) > 1:
-        outcomes = _parallel(ordered, model.name, deadline, jobs)
+        outcomes = _parallel(ordered, model, deadline, jobs)
     else:
         outcomes = _serial(ordered, model, deadline)
     seconds = time.monotonic() - started
@@ -108,18 +108,28 @@ def _serial(ordered, model: Model, deadline: float) -> list[tuple[str | None, Se
     return outcomes
 
 
-def _search_key(task: tuple[str | None, list[Operation], str, float]) -> tuple[str | None, SearchOutcome]:
-    key, operations, model_name, deadline = task
-    return key, search(operations, model_named(model_name), deadline)
+# What the forked workers search: set before the pool forks, so each worker inherits the
+# operations and the model instead of unpickling them (and any Model works, not only named ones).
+_WORK: tuple[list, Model, float] | None = None
 
 
-def _parallel(ordered, model_name: str, deadline: float, jobs: int) -> list[tuple[str | None, SearchOutcome]]:
+def _search_key(position: int) -> tuple[str | None, SearchOutcome]:
+    ordered, model, deadline = _WORK
+    key, operations = ordered[position]
+    return key, search(operations, model, deadline)
+
+
+def _parallel(ordered, model: Model, deadline: float, jobs: int) -> list[tuple[str | None, SearchOutcome]]:
     """Search keys in worker processes; the first violation, or the deadline, stops them all."""
+    global _WORK
     outcomes = []
-    tasks = [(key, operations, model_name, deadline) for key, operations in ordered]
-    pool = multiprocessing.get_context("fork").Pool(min(jobs, len(tasks)))
+    _WORK = (ordered, model, deadline)
     try:
-        for key, outcome in pool.imap_unordered(_search_key, tasks):
+        pool = multiprocessing.get_context("fork").Pool(min(jobs, len(ordered)))
+    finally:
+        _WORK = None
+    try:
+        for key, outcome in pool.imap_unordered(_search_key, range(len(ordered))):
             outcomes.append((key, outcome))
             if outcome.status == NOT_LINEARIZABLE:
                 break

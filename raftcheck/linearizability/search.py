@@ -33,7 +33,8 @@ class SearchOutcome:
     """The verdict on one key, and the longest linearizable prefix the search found.
 
     `prefix` lists (operation index, state after it) in linearization order;
-    `stuck` is the operation that could not be placed after that prefix.
+    `stuck` is the operation that could not be placed after that prefix. A
+    linearizable key has neither: no one needs its order, and it is costly to ship.
     """
 
     status: str
@@ -70,11 +71,12 @@ def search(operations: list[Operation], model: Model, deadline: float = math.inf
     arguments = [op.argument for op in operations]
     results = [op.result for op in operations]
     known = [op.known for op in operations]
+    reads = [not model.kinds[op.kind].writes for op in operations]
     required = sum(1 << index for index in range(count) if known[index])
 
     state: Hashable = model.initial
     linearized = 0
-    stack: list[tuple[int, Hashable]] = []
+    stack: list[tuple[int, Hashable, bool]] = []
     cache: set[tuple[int, Hashable]] = set()
     best: tuple[tuple[int, Hashable], ...] = ()
     stuck: int | None = None
@@ -92,7 +94,7 @@ def search(operations: list[Operation], model: Model, deadline: float = math.inf
                 key = (linearized | 1 << index, after)
                 if key not in cache:
                     cache.add(key)
-                    stack.append((entry, state))
+                    stack.append((entry, state, reads[index]))
                     state, linearized = after, key[0]
                     # Lift the call and its return out of the list.
                     back = return_of[entry]
@@ -113,22 +115,28 @@ def search(operations: list[Operation], model: Model, deadline: float = math.inf
             if at_best and stuck is None:
                 stuck = op_of[entry]
             at_best = False
-            if not stack:
-                return SearchOutcome(NOT_LINEARIZABLE, best, stuck, steps)
-            entry, state = stack.pop()
-            linearized ^= 1 << op_of[entry]
-            # Put the return back, then the call: the reverse of lifting them.
-            back = return_of[entry]
-            next_[prev[back]] = back
-            if next_[back] >= 0:
-                prev[next_[back]] = back
-            next_[prev[entry]] = entry
-            prev[next_[entry]] = entry
+            # Undo the last choice. A read that could go when it went needs no alternative: if
+            # any order works from there, one that takes the read first does (it changes no
+            # state, and nothing pending had returned before it was called), so undo further.
+            read = True
+            while read:
+                if not stack:
+                    return SearchOutcome(NOT_LINEARIZABLE, best, stuck, steps)
+                entry, state, read = stack.pop()
+                linearized ^= 1 << op_of[entry]
+                # Put the return back, then the call: the reverse of lifting them.
+                back = return_of[entry]
+                next_[prev[back]] = back
+                if next_[back] >= 0:
+                    prev[next_[back]] = back
+                next_[prev[entry]] = entry
+                prev[next_[entry]] = entry
             entry = next_[entry]
-    return SearchOutcome(LINEARIZABLE, _path(stack, state, op_of), None, steps)
+    return SearchOutcome(LINEARIZABLE, (), None, steps)
 
 
-def _path(stack: list[tuple[int, Hashable]], state: Hashable, op_of: list[int]) -> tuple[tuple[int, Hashable], ...]:
+def _path(stack: list[tuple[int, Hashable, bool]], state: Hashable,
+          op_of: list[int]) -> tuple[tuple[int, Hashable], ...]:
     """The linearized operations on the stack, each with the state it left behind."""
-    afters = [before for _, before in stack[1:]] + [state]
-    return tuple((op_of[entry], after) for (entry, _), after in zip(stack, afters))
+    afters = [before for _, before, _ in stack[1:]] + [state]
+    return tuple((op_of[entry], after) for (entry, _, _), after in zip(stack, afters))
