@@ -12,6 +12,7 @@ from rich.console import Console
 from raftcheck.checker.progress import progress_reporter
 from raftcheck.checker.reports import json_document, junit_document
 from raftcheck.checker.runner import Result, run_spec
+from raftcheck.checker.sequence_view import counterexample_page
 from raftcheck.checker.spec import Scenario, load_spec, rules_on, spec_of, spec_paths
 from raftcheck.checker.timeline import timeline_lines, timeline_table
 from raftcheck.checker.trace import Replay, Trace, load_trace, replay, trace_document
@@ -32,12 +33,14 @@ LIMIT_FIELDS = [field_named("max_states"), field_named("max_seconds")]
 @click.option("--json", "json_path", metavar="FILE", help="Write a JSON report here (- for stdout).")
 @click.option("--junit", "junit_path", metavar="FILE", help="Write a JUnit XML report here (- for stdout).")
 @click.option("--trace-dir", metavar="DIR", help="Save each counterexample as DIR/<spec>.json.")
+@click.option("--html", "html_dir", metavar="DIR", help="Draw each counterexample as DIR/<spec>.html.")
 @click.option("--quick", is_flag=True, help="Skip specs marked `ci = false` (the big ones).")
 @click.option("--show-counterexamples", is_flag=True, help="Print every counterexample, not only unexpected ones.")
 @click.option("--rules-on", "with_rules_on", is_flag=True,
               help="Also run each switch spec with every rule on, to the same bounds, expecting a pass (slow).")
 @settings_options(LIMIT_FIELDS)
-def check(targets, json_path, junit_path, trace_dir, quick, show_counterexamples, with_rules_on, **limits) -> None:
+def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_counterexamples, with_rules_on,
+          **limits) -> None:
     """Run specs (default: the repository's specs/) and compare each verdict with its expectation.
 
     Exit status: 0 when every verdict matches, 1 when one does not, 2 on bad input.
@@ -45,6 +48,7 @@ def check(targets, json_path, junit_path, trace_dir, quick, show_counterexamples
     check_output_path(json_path, "--json")
     check_output_path(junit_path, "--junit")
     check_output_path(trace_dir, "--trace-dir", directory=True)
+    check_output_path(html_dir, "--html", directory=True)
     try:
         specs = [load_spec(path) for path in spec_paths(list(targets) or [str(DEFAULT_SPECS)])]
     except RaftcheckError as error:
@@ -71,6 +75,9 @@ def check(targets, json_path, junit_path, trace_dir, quick, show_counterexamples
             _print_counterexample(result.trace, out)
         if result.trace is not None and trace_dir:
             write_output(str(Path(trace_dir) / f"{spec.name}.json"), trace_document(result.trace))
+        if result.trace is not None and html_dir:
+            page = counterexample_page(result.trace, replay(result.trace), spec.name)
+            write_output(str(Path(html_dir) / f"{spec.name}.html"), page.encode())
     if json_path:
         write_output(json_path, json_document(results))
     if junit_path:
@@ -140,6 +147,27 @@ def replay_command(trace_file: str) -> None:
 
 
 @click.command()
+@click.argument("trace_file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "output_path", metavar="FILE",
+              help="Where to write the page (default: the trace's name with .html).")
+def view(trace_file: str, output_path: str | None) -> None:
+    """Draw a saved counterexample as a self-contained HTML sequence diagram."""
+    output_path = output_path or str(Path(trace_file).with_suffix(".html"))
+    check_output_path(output_path, "--output")
+    try:
+        trace = load_trace(trace_file)
+    except RaftcheckError as error:
+        fail(str(error))
+    replayed = replay(trace)
+    if not replayed.views:
+        fail(f"the trace does not replay: {replayed.error}", code=1)
+    write_output(output_path, counterexample_page(trace, replayed, Path(trace_file).stem).encode())
+    console.print(f"wrote {output_path}", markup=False)
+    if not replayed.confirms:
+        fail(f"the trace does not replay: {replayed.error}; the page shows it as far as it goes", code=1)
+
+
+@click.command()
 def rules() -> None:
     """List the safety-rule switches, each with the rule it enforces."""
     width = max(map(len, RULE_DESCRIPTIONS))
@@ -194,4 +222,4 @@ def _print_timeline(replayed: Replay, out: Console) -> None:
             out.print(line, markup=False)
 
 
-COMMANDS = (check, explore, replay_command, rules, goals, demo)
+COMMANDS = (check, explore, replay_command, view, rules, goals, demo)
