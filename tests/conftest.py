@@ -1,5 +1,7 @@
 """Shared fixtures."""
 
+pytest_plugins = ["pytester"]
+
 import pytest
 
 from service_cluster import LocalCluster

@@ -29,6 +29,7 @@ ALLOWED = {
     "service": BASE | {"core", "settings", "service"},
     "cli": BASE | {"core", "settings", "search", "model", "properties", "checker", "demo", "linearizability", "service",
             "cli"},
+    "pytest_plugin": BASE | {"checker"},
     "__init__": BASE | {"checker"},
     "__main__": {"cli"},
 }

@@ -1,4 +1,4 @@
-"""Machine-readable reports of a `raftcheck check` run: JSON and JUnit XML."""
+"""Reports of a `raftcheck check` run: the one-line summary per spec, JSON and JUnit XML."""
 
 from __future__ import annotations
 
@@ -71,3 +71,17 @@ def junit_document(outcomes: list[Result]) -> bytes:
             f"depth {outcome.search.depth}"
         )
     return ET.tostring(suite, encoding="utf-8", xml_declaration=True)
+
+
+def result_line(result: Result, show_expectation: bool = True) -> str:
+    """One line per spec: the mark, the verdict (and what was expected if it differs), and the search's numbers."""
+    r = result.search
+    mark = ("ok  " if result.matches else "FAIL") if show_expectation else ""
+    expectation = f" (expected {result.expected})" if show_expectation and not result.matches else ""
+    goals = f", goals {len(r.goals) - len(r.unreached_goals)}/{len(r.goals)}" if r.goals else ""
+    unexpanded = ", ".join(f"{reason} {count:,}" for reason, count in sorted(r.unexpanded.items()))
+    return (
+        f"{mark} {result.spec.name:<36} {result.found}{expectation}: {r.states:,} states, "
+        f"{r.transitions:,} transitions, depth {r.depth}, {r.seconds:.2f}s, {r.states_per_second:,.0f} states/s"
+        f"{goals}" + (f"; not expanded: {unexpanded}" if unexpanded and r.verdict == "pass" else "")
+    ).strip()

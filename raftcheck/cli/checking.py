@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 
 from raftcheck.checker.progress import progress_reporter
-from raftcheck.checker.reports import json_document, junit_document
+from raftcheck.checker.reports import json_document, junit_document, result_line
 from raftcheck.checker.runner import Result, run_spec
 from raftcheck.checker.sequence_view import counterexample_page
 from raftcheck.checker.spec import Scenario, load_spec, rules_on, spec_of, spec_paths
@@ -70,7 +70,7 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
         except RaftcheckError as error:
             fail(str(error))
         results.append(result)
-        out.print(_result_line(result), markup=False)
+        out.print(result_line(result), markup=False)
         if result.trace is not None and (show_counterexamples or not result.matches):
             _print_counterexample(result.trace, out)
         if result.trace is not None and trace_dir:
@@ -116,7 +116,7 @@ def explore(start, trace_path, **values) -> None:
             result = run_spec(spec, progress)
     except RaftcheckError as error:
         fail(str(error))
-    out.print(_result_line(result, show_expectation=False), markup=False)
+    out.print(result_line(result, show_expectation=False), markup=False)
     if result.trace is not None:
         _print_counterexample(result.trace, out)
         if trace_path:
@@ -189,19 +189,6 @@ def goals() -> None:
 def demo(seed: int, loss: float) -> None:
     """Build a 3-node cluster one server at a time and replicate a write, as a timeline."""
     console.print(render_timeline(build_and_replicate(seed, loss)), markup=False)
-
-
-def _result_line(result: Result, show_expectation: bool = True) -> str:
-    r = result.search
-    mark = ("ok  " if result.matches else "FAIL") if show_expectation else ""
-    expectation = f" (expected {result.expected})" if show_expectation and not result.matches else ""
-    goals = f", goals {len(r.goals) - len(r.unreached_goals)}/{len(r.goals)}" if r.goals else ""
-    unexpanded = ", ".join(f"{reason} {count:,}" for reason, count in sorted(r.unexpanded.items()))
-    return (
-        f"{mark} {result.spec.name:<36} {result.found}{expectation}: {r.states:,} states, "
-        f"{r.transitions:,} transitions, depth {r.depth}, {r.seconds:.2f}s, {r.states_per_second:,.0f} states/s"
-        f"{goals}" + (f"; not expanded: {unexpanded}" if unexpanded and r.verdict == "pass" else "")
-    ).strip()
 
 
 def _print_counterexample(trace: Trace, out: Console) -> None:
