@@ -47,3 +47,4 @@ def test_symmetry_reduction_factor(benchmark):
     benchmark.extra_info.update(full_states=full.states, reduced_states=reduced.states,
                                 reduction_factor=round(full.states / reduced.states, 2))
     assert full.states > reduced.states
+
