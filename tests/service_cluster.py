@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -17,11 +18,19 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class LocalCluster:
-    """Starts, kills and restarts `raftcheck server` processes; `close` ends them all."""
+SECRET = "loopback-test-cluster-secret"
 
-    def __init__(self, root: Path) -> None:
+
+class LocalCluster:
+    """Starts, kills and restarts `raftcheck server` processes; `close` ends them all.
+
+    Every process gets the cluster secret through the environment, as a user would give it.
+    """
+
+    def __init__(self, root: Path, secret: str = SECRET, cluster_id: str = "default") -> None:
         self.root = root
+        self.env = {**os.environ, "RAFTCHECK_CLUSTER_SECRET": secret}
+        self.cluster_id = cluster_id
         self.processes: dict[str, subprocess.Popen] = {}
         self.bootstrap: dict[str, bool] = {}
 
@@ -29,9 +38,10 @@ class LocalCluster:
         address = address or f"127.0.0.1:{free_port()}"
         self.bootstrap[address] = bootstrap
         log = open(self.root / f"{address.replace(':', '_')}.log", "ab")
-        command = [sys.executable, "-m", "raftcheck", "server", address, "--data-dir", str(self.data_dir(address))]
+        command = [sys.executable, "-m", "raftcheck", "server", address, "--data-dir", str(self.data_dir(address)),
+                   "--cluster-id", self.cluster_id]
         self.processes[address] = subprocess.Popen(
-            command + (["--bootstrap"] if bootstrap else []), stdout=log, stderr=subprocess.STDOUT
+            command + (["--bootstrap"] if bootstrap else []), stdout=log, stderr=subprocess.STDOUT, env=self.env
         )
         self.wait_until_serving(address)
         return address
@@ -62,7 +72,7 @@ class LocalCluster:
     def client(self, address: str, *args: str, timeout: float = 30) -> subprocess.CompletedProcess:
         return subprocess.run(
             [sys.executable, "-m", "raftcheck", "client", address, *args],
-            capture_output=True, text=True, timeout=timeout,
+            capture_output=True, text=True, timeout=timeout, env=self.env,
         )
 
     def close(self) -> None:

@@ -1,6 +1,7 @@
 """The key-value service as a user runs it: real processes on loopback."""
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -10,7 +11,9 @@ import urllib.request
 import pytest
 
 from raftcheck.core import ClientCommand, ConfigChange, Entry, Noop
+from raftcheck.service.auth import PeerKey
 from raftcheck.service.storage import DurableStore, StorageError
+from service_cluster import SECRET
 
 
 def build_three(cluster):
@@ -52,8 +55,8 @@ def test_killed_leader_and_follower_rejoin_from_their_data_dirs(cluster):
     assert term >= 2 and len(log) >= 6
 
 
-def post(address, path, body: bytes):
-    request = urllib.request.Request(f"http://{address}{path}", data=body, method="POST")
+def post(address, path, body: bytes, headers: dict | None = None):
+    request = urllib.request.Request(f"http://{address}{path}", data=body, method="POST", headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -61,10 +64,16 @@ def post(address, path, body: bytes):
         return error.code, json.loads(error.read())
 
 
+def signed(body: bytes, sender: str = "127.0.0.1:9") -> dict:
+    return PeerKey(SECRET.encode(), "default").sign(sender, body)
+
+
 def test_bad_http_input_gets_a_4xx_with_a_clear_message_and_the_node_keeps_running(cluster):
     address = cluster.start()
     cases = [
         ("/client", b"not json", 400, "malformed"),
+        ("/client", b'{"client": "\xff", "seq": 1, "op": ["get", "k"]}', 400, "invalid body"),
+        ("/admin/add-server", b'{"server": "not an address"}', 400, "is not HOST:PORT"),
         ("/client", b'{"client": "a", "seq": 1, "op": ["set", "k", "v"], "extra": 1}', 400, "unknown field"),
         ("/client", b'{"client": "a", "seq": 0, "op": ["get", "k"]}', 400, "seq >= 1"),
         ("/client", b'{"client": "a", "seq": 1, "op": ["drop", "k"]}', 400, "op"),
@@ -75,7 +84,7 @@ def test_bad_http_input_gets_a_4xx_with_a_clear_message_and_the_node_keeps_runni
         ("/client", b"x" * (2 << 20), 413, "Too Large"),
     ]
     for path, body, code, text in cases:
-        status, reply = post(address, path, body)
+        status, reply = post(address, path, body, signed(body) if path == "/raft" else {})
         assert status == code and text in reply["error"], (path, body[:40], status, reply)
     assert cluster.client(address, "set", "k", "v").stdout.strip() == "ok"
 
@@ -88,10 +97,15 @@ def test_bad_http_input_gets_a_4xx_with_a_clear_message_and_the_node_keeps_runni
         (["client", "127.0.0.1:1", "frobnicate"], "Invalid value"),
         (["server", "127.0.0.1:99999"], "is not HOST:PORT"),
         (["server", "127.0.0.1:5", "--election-timeout-ms", "300", "100"], "LOW <= HIGH"),
+        (["server", "127.0.0.1:5", "--secret-file", "/nonexistent"], "/nonexistent: cannot read the cluster secret"),
+        (["server", "127.0.0.1:5", "--cluster-id", "a b"], "cluster id 'a b'"),
+        (["server", "no host:5"], "is not HOST:PORT"),
     ],
 )
 def test_bad_cli_arguments_fail_with_one_line(args, message):
-    result = subprocess.run([sys.executable, "-m", "raftcheck", *args], capture_output=True, text=True, timeout=30)
+    env = {**os.environ, "RAFTCHECK_CLUSTER_SECRET": SECRET}
+    result = subprocess.run([sys.executable, "-m", "raftcheck", *args], capture_output=True, text=True, timeout=30,
+                            env=env)
     assert result.returncode == 2
     assert message in result.stderr and "Traceback" not in result.stderr
 
@@ -135,5 +149,6 @@ def test_a_data_dir_of_another_node_or_mode_or_corrupt_is_refused(tmp_path):
 def test_server_refuses_to_start_on_a_corrupt_data_dir(tmp_path):
     (tmp_path / "raft.sqlite3").write_bytes(b"garbage" * 1000)
     result = subprocess.run([sys.executable, "-m", "raftcheck", "server", "127.0.0.1:1", "--data-dir", str(tmp_path)],
-                            capture_output=True, text=True, timeout=30)
+                            capture_output=True, text=True, timeout=30,
+                            env={**os.environ, "RAFTCHECK_CLUSTER_SECRET": SECRET})
     assert result.returncode == 2 and "refusing to start" in result.stderr and "Traceback" not in result.stderr

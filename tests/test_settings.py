@@ -37,10 +37,11 @@ def test_core_parameters_default_to_the_cores_own_defaults():
 def test_the_service_shares_the_checkers_core_parameters(monkeypatch):
     captured = []
 
-    async def fake_serve(address, bootstrap, directory, params, tick_ms):
+    async def fake_serve(address, bootstrap, directory, params, tick_ms, key, client_token):
         captured.append((params, tick_ms))
 
     monkeypatch.setattr(raftcheck.service.server, "serve", fake_serve)
+    monkeypatch.setenv("RAFTCHECK_CLUSTER_SECRET", "a secret of sixteen bytes or more")
     assert run("server", "127.0.0.1:1", "--data-dir", "/nonexistent/never-created").exit_code == 0
     params, tick_ms = captured[0]
     service = Service()

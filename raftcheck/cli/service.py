@@ -20,9 +20,20 @@ SERVICE_FIELDS = service_fields()
 @click.argument("address")
 @click.option("--bootstrap", is_flag=True, help="Wait to be added with AddServer instead of forming a cluster.")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where term, vote and log live.")
+@click.option("--cluster-id", default="default", show_default=True,
+              help="The cluster's name; every peer message carries it, and the data dir remembers it.")
+@click.option("--secret-file", type=click.Path(dir_okay=False),
+              help="File holding the cluster's shared secret (default: $RAFTCHECK_CLUSTER_SECRET).")
+@click.option("--client-token-file", type=click.Path(dir_okay=False),
+              help="File holding the token clients must send (default: $RAFTCHECK_CLIENT_TOKEN; none: open).")
 @settings_options(SERVICE_FIELDS)
-def server(address, bootstrap, data_dir, **values) -> None:
-    """Run one node of the replicated key-value service at ADDRESS (HOST:PORT)."""
+def server(address, bootstrap, data_dir, cluster_id, secret_file, client_token_file, **values) -> None:
+    """Run one node of the replicated key-value service at ADDRESS (HOST:PORT).
+
+    Peers authenticate each other with the cluster secret, which is read from a
+    file or the environment, never from the command line.
+    """
+    from raftcheck.service.auth import TOKEN_ENV, AuthError, PeerKey, read_secret
     from raftcheck.service.server import node_id, params_for, serve
     from raftcheck.service.storage import StorageError
 
@@ -40,9 +51,17 @@ def server(address, bootstrap, data_dir, **values) -> None:
     low, high = clock.election_timeout_ms
     if not low <= high or clock.heartbeat_ms >= low:
         fail("--election-timeout-ms needs LOW <= HIGH, and --heartbeat-ms must be below LOW")
+    try:
+        secret = read_secret(secret_file)
+        if secret is None:
+            fail("no cluster secret: put one (16 bytes or more) in $RAFTCHECK_CLUSTER_SECRET or --secret-file")
+        key = PeerKey(secret, cluster_id)
+        client_token = read_secret(client_token_file, TOKEN_ENV, "client token")
+    except AuthError as error:
+        fail(str(error))
     directory = Path(data_dir or Path("raftcheck-data") / me.replace(":", "_"))
     try:
-        asyncio.run(serve(address, bootstrap, directory, params_for(clock, shared), clock.tick_ms))
+        asyncio.run(serve(address, bootstrap, directory, params_for(clock, shared), clock.tick_ms, key, client_token))
     except StorageError as error:
         fail(str(error))
     except OSError as error:
@@ -66,7 +85,7 @@ def client(address, command, args) -> None:
     if len(args) != arity:
         fail(f"{command} takes {arity} argument{'s' if arity != 1 else ''}, got {len(args)}")
     from raftcheck.service.client import ServiceError
-    from raftcheck.service.server import node_id
+    from raftcheck.service.address import node_id
 
     try:
         target = node_id(address)

@@ -2,7 +2,8 @@
 
 Bodies are JSON, decoded by msgspec against the schemas below (unknown fields
 rejected). Bad input gets a 4xx with a one-line `error` and the node keeps
-running.
+running. Peer routes need a valid signature (see `auth`); client and admin
+routes need the client token when the cluster has one; `/status` is open.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import msgspec
 from aiohttp import web
 
 from raftcheck.core import AddServerRequest, ClientRequest, Message, RemoveServerRequest, Status
+from raftcheck.core.state import LEADER
+from raftcheck.service.address import node_id
+from raftcheck.service.auth import token_matches
 from raftcheck.service.node import NodeService
 
 MAX_BODY_BYTES = 1 << 20
@@ -34,16 +38,41 @@ def build_app(node: NodeService) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors_as_json])
     routes = web.RouteTableDef()
 
+    async def from_peer(request: web.Request) -> tuple[str, bytes]:
+        """The sender and body of a genuine peer request; anything else is refused (and logged once)."""
+        body = await request.read()
+        sender, refusal = node.key.check(request.headers, body)
+        if refusal is not None:
+            node.log_once(("refused", refusal.reason, request.remote),
+                          f"{node.state.id}: refused from {request.remote}: {refusal.reason}")
+            raise _error(refusal.status, refusal.reason)
+        return sender, body
+
     @routes.post("/raft")
     async def raft(request: web.Request) -> web.Response:
-        message = _decode(await request.read(), _decode_message)
+        sender, body = await from_peer(request)
+        message = _decode(body, _decode_message)
         if getattr(message, "dst", None) != node.state.id:
             raise _bad(f"message for {getattr(message, 'dst', None)!r} sent to {node.state.id!r}")
+        if getattr(message, "src", None) != sender:
+            raise _error(403, f"{sender} signed a message from {getattr(message, 'src', None)!r}")
         node.deliver(message)
         return web.Response(status=204)
 
+    @routes.post("/raft/join-info")
+    async def join_info(request: web.Request) -> web.Response:
+        """What a leader checks before adding this node: it must be waiting to join, with no foreign entries."""
+        await from_peer(request)
+        body = msgspec.json.encode(node.join_info())
+        return web.Response(body=body, content_type="application/json", headers=node.key.sign(node.state.id, body))
+
+    def client_allowed(request: web.Request) -> None:
+        if not token_matches(node.client_token, request.headers.get("Authorization", "")):
+            raise _error(401, "this cluster needs a client token (Authorization: Bearer TOKEN)")
+
     @routes.post("/client")
     async def client(request: web.Request) -> web.Response:
+        client_allowed(request)
         body = _decode(await request.read(), msgspec.json.Decoder(ClientCommandBody).decode)
         if body.seq < 1 or not _valid_op(body.op):
             raise _bad('expected seq >= 1 and op ["set", key, value] or ["get", key]')
@@ -53,13 +82,21 @@ def build_app(node: NodeService) -> web.Application:
 
     @routes.post("/admin/add-server")
     async def add_server(request: web.Request) -> web.Response:
+        client_allowed(request)
         body = _decode(await request.read(), msgspec.json.Decoder(MembershipBody).decode)
+        _check_address(body.server)
+        if node.state.role is LEADER and body.server not in node.state.config:
+            problem = await node.joiner_problem(body.server)
+            if problem is not None:
+                raise _error(409, f"refusing to add {body.server}: {problem}")
         message = AddServerRequest(body.client, node.state.id, body.server)
         return _reply(await node.ask(message, ("change", body.client, body.server), 5 * REQUEST_TIMEOUT))
 
     @routes.post("/admin/remove-server")
     async def remove_server(request: web.Request) -> web.Response:
+        client_allowed(request)
         body = _decode(await request.read(), msgspec.json.Decoder(MembershipBody).decode)
+        _check_address(body.server)
         message = RemoveServerRequest(body.client, node.state.id, body.server)
         return _reply(await node.ask(message, ("change", body.client, body.server), 5 * REQUEST_TIMEOUT))
 
@@ -86,15 +123,31 @@ def _valid_op(op: tuple[str, ...]) -> bool:
     return (len(op) == 3 and op[0] == "set") or (len(op) == 2 and op[0] == "get")
 
 
+def _check_address(server: str) -> None:
+    try:
+        if node_id(server) != server:
+            raise ValueError(f"{server!r} is not in the form HOST:PORT the cluster uses ({node_id(server)})")
+    except ValueError as error:
+        raise _bad(str(error)) from None
+
+
 def _decode(body: bytes, decode):
     try:
         return decode(body)
-    except msgspec.DecodeError as error:
+    except (msgspec.DecodeError, UnicodeDecodeError) as error:
         raise _bad(f"invalid body: {error}") from None
 
 
-def _bad(message: str) -> web.HTTPBadRequest:
-    return web.HTTPBadRequest(text=msgspec.json.encode({"error": message}).decode(), content_type="application/json")
+def _bad(message: str) -> web.HTTPException:
+    return _error(400, message)
+
+
+def _error(status: int, message: str) -> web.HTTPException:
+    return _STATUS[status](
+        text=msgspec.json.encode({"error": message}).decode(), content_type="application/json")
+
+
+_STATUS = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 409: web.HTTPConflict}
 
 
 def _reply(reply: Message | None) -> web.Response:

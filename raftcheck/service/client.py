@@ -1,5 +1,7 @@
 """The service's client: follows leader hints and retries with the same request id.
 
+It sends the client token from $RAFTCHECK_CLIENT_TOKEN when the cluster needs one.
+
 A write retried after a timeout carries the same (client, seq), so the
 cluster applies it once however many times it arrives.
 """
@@ -7,11 +9,13 @@ cluster applies it once however many times it arrives.
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 
 import aiohttp
 
 from raftcheck.core import Status
+from raftcheck.service.auth import TOKEN_ENV
 
 RETRY_DELAY = 0.2
 _RETRY = {Status.NOT_LEADER, Status.TIMEOUT, Status.CHANGE_IN_PROGRESS, Status.LEADER_NOT_READY}
@@ -22,7 +26,10 @@ class ServiceError(Exception):
 
 
 class ServiceClient:
-    def __init__(self, session: aiohttp.ClientSession, address: str, attempts: int = 25, max_hops: int = 10) -> None:
+    def __init__(self, session: aiohttp.ClientSession, address: str, attempts: int = 25, max_hops: int = 10,
+                 token: str | None = None) -> None:
+        token = token if token is not None else os.environ.get(TOKEN_ENV, "").strip()
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._session = session
         self._target = address
         self._attempts = attempts
@@ -61,7 +68,8 @@ class ServiceClient:
         last_problem = "no answer"
         for _ in range(self._attempts):
             try:
-                async with self._session.post(f"http://{self._target}{path}", json=body) as response:
+                async with self._session.post(f"http://{self._target}{path}", json=body,
+                                              headers=self._headers) as response:
                     reply = await response.json()
             except (TimeoutError, aiohttp.ClientError, ValueError) as error:
                 last_problem = f"{self._target} unreachable ({type(error).__name__})"

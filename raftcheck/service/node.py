@@ -4,14 +4,20 @@ Every input (a Tick from the timer, a peer message, a client or membership
 request) goes through `deliver`. Inputs that arrive in the same turn of the
 event loop are handled as one batch (group commit): the core handles each in
 order, the durable part of the final state is written to disk in one fsynced
-transaction, and only then do the batch's messages leave. Peer messages are
-sent without blocking the loop and send failures are ignored: Raft retries.
+transaction, and only then do the batch's messages leave. If that write
+fails, the node stops at once (fail-stop): it never serves a state it could
+not persist. Peer messages are signed, sent without blocking the loop, and
+not retried here (Raft retries); a peer that refuses them is logged once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
+import sys
 from collections.abc import Callable
+from typing import NoReturn
 
 import aiohttp
 import msgspec
@@ -19,6 +25,7 @@ import msgspec
 from raftcheck.core import (
     AddServerResponse,
     ClientResponse,
+    Entry,
     Message,
     NodeParams,
     NodeState,
@@ -28,7 +35,8 @@ from raftcheck.core import (
     handle,
     recover,
 )
-from raftcheck.service.storage import DurableStore
+from raftcheck.service.auth import PeerKey
+from raftcheck.service.storage import DurableStore, StorageError
 
 _REPLIES = (ClientResponse, AddServerResponse, RemoveServerResponse)
 _encode = msgspec.json.Encoder().encode
@@ -43,6 +51,16 @@ def reply_key(message: Message) -> tuple:
     return ("change", message.dst, message.server)
 
 
+def log_digest(entries: tuple[Entry, ...]) -> str:
+    """A digest of log entries, so two nodes can tell whether one log is a prefix of the other."""
+    return hashlib.sha256(_encode(entries)).hexdigest()
+
+
+def _stop_now(line: str) -> NoReturn:
+    print(line, file=sys.stderr, flush=True)
+    os._exit(1)
+
+
 class NodeService:
     def __init__(
         self,
@@ -51,13 +69,20 @@ class NodeService:
         params: NodeParams,
         store: DurableStore,
         tick_seconds: float,
+        key: PeerKey,
+        client_token: bytes | None = None,
         log: Callable[[str], None] = print,
+        fatal: Callable[[str], NoReturn] = _stop_now,
     ) -> None:
         term, voted_for, entries = store.load()
         self.state: NodeState = recover(node_id, bootstrap, params, term, voted_for, entries)
+        self.key = key
+        self.client_token = client_token
         self._store = store
         self._tick_seconds = tick_seconds
         self._log = log
+        self._fatal = fatal
+        self._logged: set[tuple] = set()
         self._waiting: dict[tuple, asyncio.Future] = {}
         self._session: aiohttp.ClientSession | None = None
         self._sending: set[asyncio.Task] = set()
@@ -92,7 +117,10 @@ class NodeService:
                 self._log(f"{state.id}: {previous.role} -> {state.role} at term {state.current_term}")
             elif state.current_term != previous.current_term:
                 self._log(f"{state.id}: adopts term {state.current_term}")
-        self._store.save(durable(before), durable(state))
+        try:
+            self._store.save(durable(before), durable(state))
+        except StorageError as error:
+            self._fatal(f"{state.id}: stopping: {error}")
         self.state = state
         for sent in outgoing:
             if type(sent) in _REPLIES:
@@ -117,9 +145,48 @@ class NodeService:
             if self._waiting.get(key) is waiter:
                 del self._waiting[key]
 
-    async def _send(self, message: Message) -> None:
+    def log_once(self, key: tuple, line: str) -> None:
+        """Log a line the first time `key` is seen: a misbehaving peer must not flood the log."""
+        if key not in self._logged:
+            self._logged.add(key)
+            self._log(line)
+
+    def join_info(self) -> dict:
+        return {"role": self.state.role.value, "log_length": len(self.state.log),
+                "log_digest": log_digest(self.state.log)}
+
+    async def joiner_problem(self, server: str) -> str | None:
+        """Why `server` must not be added (None if it may): it must be waiting to join, its log a prefix of ours."""
+        body = b"{}"
         try:
-            async with self._session.post(f"http://{message.dst}/raft", data=_encode(message)) as response:
+            async with self._session.post(f"http://{server}/raft/join-info", data=body,
+                                          headers=self.key.sign(self.state.id, body)) as response:
+                answer = await response.read()
+                if response.status != 200:
+                    return f"it answered {response.status} to a signed request (another cluster or secret?)"
+                sender, refusal = self.key.check(response.headers, answer)
+        except (TimeoutError, aiohttp.ClientError, OSError) as error:
+            return f"it cannot be reached ({error or type(error).__name__})"
+        if refusal is not None or sender != server:
+            return f"its answer is not signed by {server} with this cluster's secret"
+        info = msgspec.json.decode(answer)
+        if info.get("role") != "bootstrap":
+            return f"it is a {info.get('role')}, not a server started with --bootstrap that waits to join"
+        length = info.get("log_length")
+        if not isinstance(length, int) or length > len(self.state.log) or \
+                info.get("log_digest") != log_digest(self.state.log[:length]):
+            return "its log holds entries that are not this cluster's"
+        return None
+
+    async def _send(self, message: Message) -> None:
+        body = _encode(message)
+        try:
+            async with self._session.post(f"http://{message.dst}/raft", data=body,
+                                          headers=self.key.sign(self.state.id, body)) as response:
                 await response.read()
+                if response.status != 204:
+                    self.log_once(("peer refused", message.dst, response.status),
+                                  f"{self.state.id}: {message.dst} refused a {type(message).__name__}: "
+                                  f"HTTP {response.status}")
         except (TimeoutError, aiohttp.ClientError, OSError):
             pass

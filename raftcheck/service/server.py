@@ -10,24 +10,12 @@ from aiohttp import web
 from msgspec.structs import replace
 
 from raftcheck.core import NodeParams
+from raftcheck.service.address import node_id, parse_address
 from raftcheck.service.api import build_app
+from raftcheck.service.auth import PeerKey
 from raftcheck.service.node import NodeService
 from raftcheck.service.storage import DurableStore
 from raftcheck.settings import Service, Settings
-
-
-def parse_address(address: str) -> tuple[str, int]:
-    """HOST:PORT, or a bare PORT on loopback; ValueError with a clear message otherwise."""
-    host, _, port = address.rpartition(":")
-    host = host or "127.0.0.1"
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{address!r} is not HOST:PORT (a port from 1 to 65535)")
-    return host, int(port)
-
-
-def node_id(address: str) -> str:
-    host, port = parse_address(address)
-    return f"{host}:{port}"
 
 
 def params_for(clock: Service, shared: Settings) -> NodeParams:
@@ -41,12 +29,14 @@ def params_for(clock: Service, shared: Settings) -> NodeParams:
     )
 
 
-async def serve(address: str, bootstrap: bool, data_dir: Path, params: NodeParams, tick_ms: int) -> None:
+async def serve(address: str, bootstrap: bool, data_dir: Path, params: NodeParams, tick_ms: int, key: PeerKey,
+                client_token: bytes | None = None) -> None:
     """Open the store, start the HTTP API and the clock; run until SIGINT or SIGTERM."""
     me = node_id(address)
     host, port = parse_address(address)
-    store = DurableStore(data_dir, me, bootstrap)
-    node = NodeService(me, bootstrap, params, store, tick_ms / 1000, log=lambda line: print(line, flush=True))
+    store = DurableStore(data_dir, me, bootstrap, key.cluster)
+    node = NodeService(me, bootstrap, params, store, tick_ms / 1000, key, client_token,
+                       log=lambda line: print(line, flush=True))
     runner = web.AppRunner(build_app(node), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

@@ -14,7 +14,7 @@ import msgspec
 
 from raftcheck.core import Entry, Payload
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 _encode = msgspec.json.Encoder().encode
 _decode_payload = msgspec.json.Decoder(Payload).decode
@@ -23,11 +23,11 @@ Durable = tuple[int, str | None, tuple[Entry, ...]]
 
 
 class StorageError(Exception):
-    """The data directory cannot be used; the node must not start."""
+    """The data directory cannot be used: the node must not start, or must stop."""
 
 
 class DurableStore:
-    def __init__(self, directory: Path, node_id: str, bootstrap: bool) -> None:
+    def __init__(self, directory: Path, node_id: str, bootstrap: bool, cluster: str = "default") -> None:
         directory.mkdir(parents=True, exist_ok=True)
         path = directory / "raft.sqlite3"
         try:
@@ -36,22 +36,25 @@ class DurableStore:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             self._db.execute("CREATE TABLE IF NOT EXISTS log (idx INTEGER PRIMARY KEY, term INTEGER NOT NULL, payload BLOB NOT NULL)")
-            self._check_identity(node_id, bootstrap)
+            self._check_identity(node_id, bootstrap, cluster)
         except sqlite3.DatabaseError as error:
             raise StorageError(f"{path}: unreadable Raft state ({error}); refusing to start") from None
 
-    def _check_identity(self, node_id: str, bootstrap: bool) -> None:
+    def _check_identity(self, node_id: str, bootstrap: bool, cluster: str) -> None:
         meta = dict(self._db.execute("SELECT key, value FROM meta"))
         if not meta:
             with self._transaction():
                 self._db.executemany(
                     "INSERT INTO meta VALUES (?, ?)",
                     [("schema", SCHEMA_VERSION), ("node", node_id), ("bootstrap", str(int(bootstrap))),
+                     ("cluster", cluster),
                      ("term", "0"), ("voted_for", "")],
                 )
             return
         if meta.get("schema") != SCHEMA_VERSION:
             raise StorageError(f"data was written by schema {meta.get('schema')!r}, expected {SCHEMA_VERSION}")
+        if meta.get("cluster") != cluster:
+            raise StorageError(f"this data directory belongs to cluster {meta.get('cluster')!r}, not {cluster!r}")
         if meta.get("node") != node_id:
             raise StorageError(f"this data directory belongs to node {meta.get('node')}, not {node_id}")
         if meta.get("bootstrap") != str(int(bootstrap)):
@@ -80,6 +83,12 @@ class DurableStore:
         """Write what changed between two durable states, in one fsynced transaction."""
         if new is old or new == old:
             return
+        try:
+            self._write(old, new)
+        except sqlite3.Error as error:
+            raise StorageError(f"cannot write Raft state to disk: {error}") from None
+
+    def _write(self, old: Durable, new: Durable) -> None:
         (old_term, old_vote, old_log), (term, voted_for, log) = old, new
         with self._transaction():
             if (term, voted_for) != (old_term, old_vote):
