@@ -10,8 +10,9 @@ import urllib.request
 
 import pytest
 
-from raftcheck.core import ClientCommand, ConfigChange, Entry, Noop
+from raftcheck.core import ClientCommand, ConfigChange, Entry, NodeParams, Noop, Tick, ticks_until_timer
 from raftcheck.service.auth import PeerKey
+from raftcheck.service.node import NodeService
 from raftcheck.service.storage import DurableStore, StorageError
 from service_cluster import SECRET
 
@@ -152,3 +153,22 @@ def test_server_refuses_to_start_on_a_corrupt_data_dir(tmp_path):
                             capture_output=True, text=True, timeout=30,
                             env={**os.environ, "RAFTCHECK_CLUSTER_SECRET": SECRET})
     assert result.returncode == 2 and "refusing to start" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_node_that_cannot_write_its_state_stops_before_anything_leaves(tmp_path):
+    store = DurableStore(tmp_path, "n1", False)
+    stops = []
+
+    def fatal(line):
+        stops.append(line)
+        raise SystemExit(1)
+
+    node = NodeService("n1", False, NodeParams(), store, 0.01, PeerKey(SECRET.encode(), "default"), fatal=fatal)
+    before = node.state
+    store._db.execute("PRAGMA query_only = ON")  # the database turns read-only under the node
+    node._inbox = [Tick(ticks_until_timer(before))]  # an election: a new term and a vote to persist
+    with pytest.raises(SystemExit):
+        node._handle_batch()
+    assert len(stops) == 1 and stops[0].startswith("n1: stopping: cannot write Raft state to disk:")
+    assert "readonly" in stops[0] and "\n" not in stops[0]
+    assert node.state is before, "the state it could not persist is never adopted"
