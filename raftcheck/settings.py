@@ -22,6 +22,8 @@ from raftcheck.errors import SettingsError
 
 _CORE = NodeParams()
 MAX_NODES = 7
+# Below the service's 1 MiB body limit, with room for the message around the entries.
+MAX_APPEND_BYTES = 960 * 1024
 A_YEAR = 365 * 24 * 3600
 
 NodeName = Annotated[str, Meta(pattern=r"^[A-Za-z0-9_.:-]{1,40}$")]
@@ -140,13 +142,17 @@ class Settings(Section):
 
 
 class Service(Section):
-    """A service node's clock: real milliseconds, turned into the core's ticks."""
+    """A service node's clock (real milliseconds, turned into the core's ticks) and its message size."""
 
     tick_ms: Annotated[int, _help("Milliseconds per core tick.", ge=1, le=1000)] = 10
     election_timeout_ms: Annotated[
         tuple[Positive, Positive], _help("Election timeout range in milliseconds, LOW HIGH.")
     ] = (150, 300)
     heartbeat_ms: Annotated[int, _help("Milliseconds between a leader's heartbeats.", ge=1)] = 50
+    max_append_bytes: Annotated[
+        int, _help("Most bytes of entries one AppendEntries carries; a larger client command is refused (413).",
+                   ge=1024, le=MAX_APPEND_BYTES)
+    ] = 512 * 1024
 
 
 # The sections of Settings, then the service's own; a field name is unique across all of them.

@@ -14,7 +14,8 @@ class NodeParams(msgspec.Struct, frozen=True, gc=False):
     """Timing in ticks, the catch-up budget for new servers, batching, rules, machine.
 
     `max_entries_per_append` caps the entries one AppendEntries carries (0: no cap),
-    as etcd's MaxSizePerMsg does.
+    and `max_append_bytes` caps their encoded size (0: no cap; at least one
+    entry always goes), as etcd's MaxSizePerMsg does.
 
     `seed` feeds the node's private generator of election timeouts, so two runs
     with the same seed make the same choices in any process.
@@ -25,6 +26,7 @@ class NodeParams(msgspec.Struct, frozen=True, gc=False):
     heartbeat_interval: int = 3
     catchup_rounds: int = 10
     max_entries_per_append: int = 0
+    max_append_bytes: int = 0
     seed: int = 0
     rules: Rules = Rules()
     state_machine: Any = KeyValueStore()

@@ -18,6 +18,7 @@ from raftcheck.core.messages import (
     Status,
 )
 from raftcheck.core.quorum import committed_index
+from raftcheck.core.sizes import entries_within
 from raftcheck.core.state import BOOTSTRAP, CANDIDATE, FOLLOWER, LEADER, NodeState, Progress
 from raftcheck.core.terms import become_follower
 
@@ -66,6 +67,8 @@ def send_append_entries(state: NodeState, peer: str, out: list[Message]) -> Node
     log = state.log
     cap = state.params.max_entries_per_append
     entries = log[prev : prev + cap] if cap else log[prev:]
+    if state.params.max_append_bytes:
+        entries = entries[: entries_within(entries, state.params.max_append_bytes)]
     out.append(AppendEntriesRequest(state.id, peer, state.current_term, prev, term_at(log, prev), entries, state.commit_index))
     if not entries:
         return state

@@ -11,7 +11,15 @@ from __future__ import annotations
 import msgspec
 from aiohttp import web
 
-from raftcheck.core import AddServerRequest, ClientRequest, Message, RemoveServerRequest, Status
+from raftcheck.core import (
+    AddServerRequest,
+    ClientCommand,
+    ClientRequest,
+    Entry,
+    Message,
+    RemoveServerRequest,
+    Status,
+)
 from raftcheck.core.state import LEADER
 from raftcheck.service.address import node_id
 from raftcheck.service.auth import token_matches
@@ -77,6 +85,10 @@ def build_app(node: NodeService) -> web.Application:
         if body.seq < 1 or not _valid_op(body.op):
             raise _bad('expected seq >= 1 and op ["set", key, value] or ["get", key]')
         message = ClientRequest(body.client, node.state.id, body.seq, body.op)
+        size = len(msgspec.json.encode(Entry(node.state.current_term, ClientCommand(body.client, body.seq, body.op))))
+        if 0 < node.state.params.max_append_bytes < size:
+            raise _error(413, f"the command takes {size} bytes in the log; the limit is "
+                              f"{node.state.params.max_append_bytes} (--max-append-bytes)")
         reply = await node.ask(message, ("client", body.client, body.seq), REQUEST_TIMEOUT)
         return _reply(reply)
 
@@ -143,8 +155,10 @@ def _bad(message: str) -> web.HTTPException:
 
 
 def _error(status: int, message: str) -> web.HTTPException:
-    return _STATUS[status](
-        text=msgspec.json.encode({"error": message}).decode(), content_type="application/json")
+    body = {"text": msgspec.json.encode({"error": message}).decode(), "content_type": "application/json"}
+    if status == 413:
+        return web.HTTPRequestEntityTooLarge(MAX_BODY_BYTES, **body)
+    return _STATUS[status](**body)
 
 
 _STATUS = {400: web.HTTPBadRequest, 401: web.HTTPUnauthorized, 403: web.HTTPForbidden, 409: web.HTTPConflict}
