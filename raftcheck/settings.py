@@ -104,8 +104,13 @@ class Check(Section):
         tuple[str, ...], _help("Switch a safety rule off (repeat; see `raftcheck rules`).", flag="--disable-rule")
     ] = ()
     search: Annotated[
-        Literal["bfs", "dfs"], _help('"bfs" finds shortest counterexamples; "dfs" needs max_depth, uses less memory.')
+        Literal["bfs", "dfs", "simulate"],
+        _help('"bfs" finds shortest counterexamples; "dfs" needs max_depth, uses less memory; '
+              '"simulate" takes random walks (not exhaustive, for depth).'),
     ] = "bfs"
+    walks: Annotated[int, _help("Random walks a simulation takes.", ge=1)] = 1000
+    walk_steps: Annotated[int, _help("Most actions in one random walk.", ge=1)] = 100
+    seed: Annotated[int, _help("Seed of a simulation's walks: the same seed replays the same run.", ge=0)] = 0
     max_states: Annotated[int | None, _help("Stop after this many states, with a partial verdict.")] = None
     max_seconds: Annotated[float | None, _help("Stop after this many seconds, with a partial verdict.")] = None
 

@@ -30,6 +30,8 @@ def json_report(outcomes: list[Result]) -> dict:
                 "seconds": round(result.seconds, 3),
                 "states_per_second": round(result.states_per_second, 1),
                 "stopped_because": result.stopped_because,
+                "exhaustive": result.exhaustive,
+                "coverage": result.coverage,
                 "unexpanded": result.unexpanded,
                 "goals": {name: how is not None for name, how in result.goals.items()},
                 "goals_reached_by": result.goals,

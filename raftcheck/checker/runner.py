@@ -9,12 +9,14 @@ from raftcheck.checker.spec import Spec
 from raftcheck.checker.trace import Trace, trace_of
 from raftcheck.errors import SpecError
 from raftcheck.model.actions import Action
-from raftcheck.model.cluster import RaftClusterModel
+from raftcheck.model.cluster import RaftClusterModel, coverage_key
 from raftcheck.model.steps import describe_step, matching, step_text
 from raftcheck.model.universe import Handler
 from raftcheck.properties import raft_model
 from raftcheck.search import Limits, SearchResult, breadth_first, depth_first
 from raftcheck.search.model import Progress
+from raftcheck.search.shrink import shrink
+from raftcheck.search.simulate import Walks, simulate
 
 
 @dataclass
@@ -55,7 +57,9 @@ class Result:
         if self.verdict == "partial":
             return f"partial ({self.search.stopped_because})"
         unreached = self.search.unreached_goals
-        return f"pass, but goals not reached: {', '.join(unreached)}" if unreached else "pass"
+        if unreached:
+            return f"pass, but goals not reached: {', '.join(unreached)}"
+        return "pass" if self.search.exhaustive else f"no violation ({self.search.stopped_because})"
 
 
 def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = handle) -> Result:
@@ -65,8 +69,13 @@ def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = ha
     prefix = start_at(model, spec)
     check = settings.check
     limits = Limits(settings.bounds.max_depth, check.max_states, check.max_seconds)
-    search = breadth_first if check.search == "bfs" else depth_first
-    result = search(model, limits, progress)
+    if check.search == "simulate":
+        walks = Walks(check.walks, check.walk_steps, check.seed)
+        result = simulate(model, limits, walks, progress, abstraction=lambda world: coverage_key(model.view(world)))
+        if result.violation:
+            result.violation = shrink(model, result.violation)
+    else:
+        result = (breadth_first if check.search == "bfs" else depth_first)(model, limits, progress)
     trace = None
     if result.violation:
         result.violation.actions[:0] = prefix

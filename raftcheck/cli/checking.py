@@ -25,7 +25,9 @@ from raftcheck.properties import RAFT_GOALS
 from raftcheck.settings import all_fields, field_named
 
 DEFAULT_SPECS = Path(__file__).resolve().parent.parent.parent / "specs"
-LIMIT_FIELDS = [field_named("max_states"), field_named("max_seconds")]
+LIMIT_FIELDS = [field_named("max_states"), field_named("max_seconds"), field_named("walks"), field_named("walk_steps"),
+                field_named("seed")]
+SIMULATE_HELP = "Random walks instead of exhaustive search (same as --search simulate; see --walks, --walk-steps, --seed)."
 
 
 @click.command()
@@ -38,8 +40,9 @@ LIMIT_FIELDS = [field_named("max_states"), field_named("max_seconds")]
 @click.option("--show-counterexamples", is_flag=True, help="Print every counterexample, not only unexpected ones.")
 @click.option("--rules-on", "with_rules_on", is_flag=True,
               help="Also run each switch spec with every rule on, to the same bounds, expecting a pass (slow).")
+@click.option("--simulate", is_flag=True, help=SIMULATE_HELP)
 @settings_options(LIMIT_FIELDS)
-def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_counterexamples, with_rules_on,
+def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_counterexamples, with_rules_on, simulate,
           **limits) -> None:
     """Run specs (default: the repository's specs/) and compare each verdict with its expectation.
 
@@ -57,7 +60,7 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
         specs = [spec for spec in specs if spec.ci]
     if with_rules_on:
         specs += [rules_on(spec) for spec in specs if spec.settings.check.disabled_rules]
-    overrides = given(limits, LIMIT_FIELDS)
+    overrides = given(limits, LIMIT_FIELDS) | ({"search": "simulate"} if simulate else {})
     if overrides:
         specs = [dataclasses.replace(s, settings=settings_from_flags(overrides, s.settings)) for s in specs]
     # A report on stdout keeps stdout machine-readable: the human lines go to stderr.
@@ -96,13 +99,14 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
 @click.option("--start", "start", multiple=True, metavar="STEP",
               help='A scripted first step, as a TOML inline table, e.g. \'{ timer = "n1" }\' (repeat).')
 @click.option("--trace", "trace_path", metavar="FILE", help="Save a counterexample as JSON here (- for stdout).")
-def explore(start, trace_path, **values) -> None:
+@click.option("--simulate", is_flag=True, help=SIMULATE_HELP)
+def explore(start, trace_path, simulate, **values) -> None:
     """Explore a cluster described by flags (the settings a spec has); print the verdict.
 
     Exit status: 0 pass, 1 violation, 2 bad input, 3 stopped early (partial) or a goal not reached.
     """
     check_output_path(trace_path, "--trace")
-    settings = settings_from_flags(given(values, all_fields()))
+    settings = settings_from_flags(given(values, all_fields()) | ({"search": "simulate"} if simulate else {}))
     scenario = Scenario(start=tuple(parse_step_flag(step) for step in start))
     try:
         spec = spec_of("explore", "", settings, scenario)

@@ -372,6 +372,18 @@ class RaftClusterModel:
         return view
 
 
+def coverage_key(view: ClusterView) -> tuple:
+    """The abstract state a simulation steers by: each node's role, its term and log relative to the
+    highest, its commit relative to the highest, its configuration size; and the kinds of messages in flight."""
+    nodes = view.nodes
+    top_term = max(n.current_term for n in nodes)
+    top_log = max(len(n.log) for n in nodes)
+    top_commit = max(n.commit_index for n in nodes)
+    per_node = sorted((n.role.value, top_term - n.current_term, top_log - len(n.log), top_commit - n.commit_index,
+                       len(n.config)) for n in nodes)
+    return tuple(per_node), tuple(sorted(type(m).__name__ for m in view.network))
+
+
 def _interchangeable(names: tuple[str, ...], initial: list[NodeState]) -> list[tuple[int, ...]]:
     """Classes of positions whose initial states are equal up to their names (size > 1)."""
     classes: list[list[int]] = []

@@ -82,6 +82,8 @@ class SearchResult:
     stopped_because: str | None = None
     unexpanded: dict[str, int] = field(default_factory=dict)
     goals: dict[str, str | None] = field(default_factory=dict)
+    exhaustive: bool = True
+    coverage: int | None = None
 
     @property
     def unreached_goals(self) -> list[str]:

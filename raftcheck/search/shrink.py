@@ -1,0 +1,54 @@
+"""Shrinking a counterexample: delta debugging (Zeller's ddmin) over its actions.
+
+A candidate path is kept if every action is still enabled where it is taken
+and the same property still breaks; the path is cut where it first breaks.
+The result is 1-minimal: removing any single action loses the violation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from raftcheck.search.model import Model, Violation, first_broken, first_broken_step
+
+MAX_REPLAYS = 5000
+
+
+def shrink(model: Model, violation: Violation, max_replays: int = MAX_REPLAYS) -> Violation:
+    """The shortest path ddmin finds that still breaks `violation.property`."""
+    start = model.initial_states()[violation.initial]
+    best = _replay(model, start, violation.actions, violation.property) or (violation.actions, violation.message)
+    path, message = best
+    chunks = 2
+    replays = 0
+    while len(path) >= 2 and replays < max_replays:
+        size = max(1, len(path) // chunks)
+        for begin in range(0, len(path), size):
+            candidate = path[:begin] + path[begin + size:]
+            replays += 1
+            kept = _replay(model, start, candidate, violation.property)
+            if kept is not None:
+                path, message = kept
+                chunks = max(chunks - 1, 2)
+                break
+        else:
+            if size == 1:
+                break
+            chunks = min(chunks * 2, len(path))
+    return Violation(violation.property, message, violation.initial, path)
+
+
+def _replay(model: Model, state: Any, actions: list, wanted: str) -> tuple[list, str] | None:
+    """(the path up to where `wanted` breaks, its message), or None if the path does not get there."""
+    for number, action in enumerate(actions, 1):
+        try:
+            successor = model.next_state(state, action)
+        except ValueError:
+            return None
+        broken = first_broken_step(model.transition_properties, state, action, successor) or first_broken(
+            model.properties, successor)
+        if broken is not None:
+            name, message = broken
+            return (actions[:number], message) if name == wanted else None
+        state = successor
+    return None
