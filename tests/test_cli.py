@@ -194,6 +194,17 @@ def test_rules_on_runs_a_switch_spec_with_every_rule_on_expecting_a_pass(tmp_pat
     assert report["tiny+rules"]["verdict"] == "pass" and report["tiny+rules"]["disabled_rules"] == []
 
 
+def test_quick_runs_only_the_quick_rules_on_proofs(tmp_path):
+    body = ('[bounds]\nmax_term = 1\nmax_in_flight = 4\nclient_requests = 0\n'
+            '[check]\ndisabled_rules = ["vote_once_per_term"]\n'
+            '[expect]\nverdict = "violation"\ninvariant = "VotesAgreeWithVoters"\n')
+    (tmp_path / "quick.toml").write_text('proof = "quick"\n' + body)
+    (tmp_path / "slow.toml").write_text(body)
+    names = lambda *flags: {s["name"] for s in json.loads(run("check", tmp_path, *flags, "--json", "-").stdout)["specs"]}
+    assert names("--quick") == {"quick", "slow", "quick+rules"}
+    assert names("--quick", "--rules-on") == names() == {"quick", "slow", "quick+rules", "slow+rules"}
+
+
 def test_version_and_short_help():
     assert run("--version").output.startswith("raftcheck, version ")
     assert "Usage: " in run("check", "-h").output and "--quick" in run("check", "-h").output

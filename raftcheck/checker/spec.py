@@ -32,6 +32,7 @@ class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
 
     description: str = ""
     ci: bool = True
+    proof: Literal["quick", "slow"] = "slow"
     start: tuple[dict[str, Any], ...] = ()
     expect: Expect = Expect()
 
@@ -46,6 +47,7 @@ class Spec:
     settings: Settings
     description: str = ""
     ci: bool = True
+    proof: str = "slow"
     start: tuple[StepPattern, ...] = ()
     expected_verdict: str = "pass"
     expected_invariant: str | None = None
@@ -101,6 +103,7 @@ def spec_of(name: str, path: str, settings: Settings, scenario: Scenario) -> Spe
         settings=settings,
         description=scenario.description,
         ci=scenario.ci,
+        proof=scenario.proof,
         start=tuple(start),
         expected_verdict=expect.verdict,
         expected_invariant=expect.invariant,
@@ -108,11 +111,18 @@ def spec_of(name: str, path: str, settings: Settings, scenario: Scenario) -> Spe
     )
 
 
+def proofs(specs: list[Spec], quick: bool) -> list[Spec]:
+    """The rules-on runs of the switch specs among `specs`: the quick ones only, or all of them."""
+    switch_specs = [spec for spec in specs if spec.settings.check.disabled_rules]
+    return [rules_on(spec) for spec in switch_specs if spec.proof == "quick" or not quick]
+
+
 def rules_on(spec: Spec) -> Spec:
     """The same bounds and start with every safety rule on and every invariant checked, expected to pass.
 
     A switch spec shows that its bounds reach the bug; this shows that the
-    same bounds hold no false alarm when the rule is in place.
+    same bounds hold no false alarm when the rule is in place. A spec's
+    `proof` says whether this run is quick enough for `check --quick`.
     """
     settings = from_flat({"disabled_rules": (), "invariants": ()}, spec.settings)
     return dataclasses.replace(

@@ -13,7 +13,7 @@ from raftcheck.checker.progress import progress_reporter
 from raftcheck.checker.reports import json_document, junit_document, result_line
 from raftcheck.checker.runner import Result, run_spec
 from raftcheck.checker.sequence_view import counterexample_page
-from raftcheck.checker.spec import Scenario, load_spec, rules_on, spec_of, spec_paths
+from raftcheck.checker.spec import Scenario, load_spec, proofs, spec_of, spec_paths
 from raftcheck.checker.timeline import timeline_lines, timeline_table
 from raftcheck.checker.trace import Replay, Trace, load_trace, replay, trace_document
 from raftcheck.cli.options import flag_error, given, parse_step_flag, settings_from_flags, settings_options
@@ -36,10 +36,11 @@ SIMULATE_HELP = "Random walks instead of exhaustive search (same as --search sim
 @click.option("--junit", "junit_path", metavar="FILE", help="Write a JUnit XML report here (- for stdout).")
 @click.option("--trace-dir", metavar="DIR", help="Save each counterexample as DIR/<spec>.json.")
 @click.option("--html", "html_dir", metavar="DIR", help="Draw each counterexample as DIR/<spec>.html.")
-@click.option("--quick", is_flag=True, help="Skip specs marked `ci = false` (the big ones).")
+@click.option("--quick", is_flag=True,
+              help="Skip specs marked `ci = false` and the rules-on proofs marked `proof = \"slow\"`.")
 @click.option("--show-counterexamples", is_flag=True, help="Print every counterexample, not only unexpected ones.")
 @click.option("--rules-on", "with_rules_on", is_flag=True,
-              help="Also run each switch spec with every rule on, to the same bounds, expecting a pass (slow).")
+              help="With --quick, also run the slow rules-on proofs (every switch spec with every rule on).")
 @click.option("--simulate", is_flag=True, help=SIMULATE_HELP)
 @settings_options(LIMIT_FIELDS)
 def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_counterexamples, with_rules_on, simulate,
@@ -58,8 +59,7 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
         fail(str(error))
     if quick:
         specs = [spec for spec in specs if spec.ci]
-    if with_rules_on:
-        specs += [rules_on(spec) for spec in specs if spec.settings.check.disabled_rules]
+    specs += proofs(specs, quick=quick and not with_rules_on)
     overrides = given(limits, LIMIT_FIELDS) | ({"search": "simulate"} if simulate else {})
     if overrides:
         specs = [dataclasses.replace(s, settings=settings_from_flags(overrides, s.settings)) for s in specs]
