@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal, NamedTuple
 import msgspec
 from msgspec import Meta
 
-from raftcheck.core import RULE_DESCRIPTIONS, NodeParams, Rules
+from raftcheck.core import FEATURE_DESCRIPTIONS, RULE_DESCRIPTIONS, Features, NodeParams, Rules
 from raftcheck.errors import SettingsError
 
 _CORE = NodeParams()
@@ -54,6 +54,9 @@ class Cluster(Section):
     max_entries_per_append: Annotated[
         int, _help("Most entries one AppendEntries carries (0: no cap).", ge=0)
     ] = _CORE.max_entries_per_append
+    features: Annotated[
+        tuple[str, ...], _help("Turn a feature on (repeat; see `raftcheck features`).", flag="--feature")
+    ] = _CORE.features.enabled()
 
 
 class Timing(Section):
@@ -143,6 +146,7 @@ class Settings(Section):
             catchup_rounds=self.timing.catchup_rounds,
             max_entries_per_append=self.cluster.max_entries_per_append,
             rules=self.rules,
+            features=Features().with_enabled(*self.cluster.features),
         )
 
 
@@ -267,6 +271,9 @@ def validate(settings: Settings) -> Settings:
     for rule in check.disabled_rules:
         if rule not in RULE_DESCRIPTIONS:
             raise SettingsError("check.disabled_rules", f"unknown rule {rule!r} (see `raftcheck rules`)")
+    for feature in settings.cluster.features:
+        if feature not in FEATURE_DESCRIPTIONS:
+            raise SettingsError("cluster.features", f"unknown feature {feature!r} (see `raftcheck features`)")
     for name, (least, most) in _FINITE.items():
         section = "check" if name != "max_depth" else "bounds"
         value = getattr(getattr(settings, section), name)

@@ -12,6 +12,8 @@ from raftcheck.core import RULE_DESCRIPTIONS
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 QUICK = ["vote_once_per_term.toml", "step_down_on_higher_term.toml", "build_cluster_through_bootstrap.toml"]
+# The two switch specs are proven quickly: each also runs with every rule on, expecting a pass.
+RUNS = [Path(n).stem for n in QUICK] + ["vote_once_per_term+rules", "step_down_on_higher_term+rules"]
 
 
 def run(*args):
@@ -29,7 +31,7 @@ def checked(tmp_path_factory):
 def test_check_exits_zero_when_every_verdict_matches(checked):
     result, _ = checked
     assert result.exit_code == 0, result.output
-    assert "3 specs, 3 as expected, 0 not" in result.output
+    assert "5 specs, 5 as expected, 0 not" in result.output
     assert "violation of ElectionSafety" in result.output
 
 
@@ -37,7 +39,7 @@ def test_check_writes_a_json_report(checked):
     _, out = checked
     report = json.loads((out / "r.json").read_text())
     by_name = {spec["name"]: spec for spec in report["specs"]}
-    assert set(by_name) == {Path(n).stem for n in QUICK}
+    assert set(by_name) == set(RUNS)
     vote = by_name["vote_once_per_term"]
     assert vote["disabled_rules"] == ["vote_once_per_term"]
     assert vote["verdict"] == "violation" and vote["invariant"] == "VotesAgreeWithVoters"
@@ -46,14 +48,14 @@ def test_check_writes_a_json_report(checked):
     assert vote["states_per_second"] > 0 and vote["seconds"] >= 0
     assert len(vote["counterexample"]) == 3
     assert by_name["build_cluster_through_bootstrap"]["verdict"] == "pass"
-    assert report["summary"] == {"specs": 3, "matched": 3, "mismatched": 0}
+    assert report["summary"] == {"specs": 5, "matched": 5, "mismatched": 0}
 
 
 def test_check_writes_a_junit_report(checked):
     _, out = checked
     suite = ET.parse(out / "r.xml").getroot()
-    assert suite.tag == "testsuite" and suite.get("tests") == "3" and suite.get("failures") == "0"
-    assert sorted(case.get("name") for case in suite.iter("testcase")) == sorted(Path(n).stem for n in QUICK)
+    assert suite.tag == "testsuite" and suite.get("tests") == "5" and suite.get("failures") == "0"
+    assert sorted(case.get("name") for case in suite.iter("testcase")) == sorted(RUNS)
 
 
 def test_saved_traces_replay_and_confirm_the_violation(checked):
@@ -201,8 +203,11 @@ def test_quick_runs_only_the_quick_rules_on_proofs(tmp_path):
     (tmp_path / "quick.toml").write_text('proof = "quick"\n' + body)
     (tmp_path / "slow.toml").write_text(body)
     names = lambda *flags: {s["name"] for s in json.loads(run("check", tmp_path, *flags, "--json", "-").stdout)["specs"]}
-    assert names("--quick") == {"quick", "slow", "quick+rules"}
-    assert names("--quick", "--rules-on") == names() == {"quick", "slow", "quick+rules", "slow+rules"}
+    (tmp_path / "unproven.toml").write_text(body)
+    (tmp_path / "slow.toml").write_text('proof = "slow"\n' + body)
+    assert names("--quick") == {"quick", "slow", "unproven", "quick+rules"}
+    assert names() == {"quick", "slow", "unproven", "quick+rules", "slow+rules"}
+    assert names("--rules-on") == names() | {"unproven+rules"}
 
 
 def test_version_and_short_help():
@@ -215,8 +220,8 @@ def test_a_report_on_stdout_is_only_the_report():
     result = CliRunner().invoke(main, ["check", str(SPECS / "vote_once_per_term.toml"), "--json", "-"])
     assert result.exit_code == 0
     report = json.loads(result.stdout)
-    assert report["summary"] == {"specs": 1, "matched": 1, "mismatched": 0}
-    assert "1 specs, 1 as expected" in result.stderr
+    assert report["summary"] == {"specs": 2, "matched": 2, "mismatched": 0}, "the spec and its rules-on proof"
+    assert "2 specs, 2 as expected" in result.stderr
 
 
 def test_progress_goes_to_stderr(monkeypatch):

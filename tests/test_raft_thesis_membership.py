@@ -10,6 +10,8 @@ from raftcheck.core import (
     ClientRequest,
     ConfigChange,
     Entry,
+    Features,
+    NodeParams,
     Noop,
     RemoveServerRequest,
     RemoveServerResponse,
@@ -21,6 +23,7 @@ from raftcheck.core import (
     restart,
     ticks_until_timer,
 )
+from raftcheck.simulation import SimulatedCluster
 
 
 def committed_leader(servers=THREE):
@@ -169,3 +172,32 @@ def test_membership_requests_get_clear_statuses():
     assert step(alone, RemoveServerRequest("x", "a", "a"))[1][0].status == Status.LAST_SERVER
     leader, _ = step(leader, AddServerRequest("admin", "a", "d"))
     assert step(leader, AddServerRequest("x", "a", "e"))[1][0].status == Status.CHANGE_IN_PROGRESS
+
+
+def removal_run(notify: bool, rounds: int = 500):
+    """Build n1..n3 through Bootstrap, remove n2, then let the cluster run with no faults."""
+    cluster = SimulatedCluster(params=NodeParams(features=Features(notify_removed_servers=notify)), seed=1)
+    cluster.start("n1")
+    cluster.start("n2", bootstrap=True)
+    cluster.start("n3", bootstrap=True)
+    cluster.run_until(lambda c: c.leader() == "n1")
+    for server in ("n2", "n3"):
+        cluster.call(lambda target, server=server: AddServerRequest("admin", target, server))
+    cluster.call(lambda target: RemoveServerRequest("admin", target, "n2"))
+    term = cluster.nodes["n1"].current_term
+    for _ in range(rounds):
+        cluster.run_round()
+    return term, cluster
+
+
+def test_a_removed_server_that_learns_it_is_out_stops_campaigning():
+    """Feature notify_removed_servers: the leader sends the removing entry to the removed server until it commits."""
+    term, cluster = removal_run(notify=True)
+    assert cluster.nodes["n2"].config == ("n1", "n3")
+    assert max(node.current_term for node in cluster.nodes.values()) == term, "no election after the removal"
+
+
+def test_without_the_notice_a_removed_server_disrupts_the_cluster_forever():
+    term, cluster = removal_run(notify=False)
+    assert cluster.nodes["n2"].config == ("n1", "n2", "n3"), "it never learns"
+    assert cluster.nodes["n1"].current_term > term + 10, "it times out again and again, deposing leaders"

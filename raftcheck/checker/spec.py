@@ -32,7 +32,7 @@ class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
 
     description: str = ""
     ci: bool = True
-    proof: Literal["quick", "slow"] = "slow"
+    proof: Literal["quick", "slow", "unproven"] = "unproven"
     start: tuple[dict[str, Any], ...] = ()
     expect: Expect = Expect()
 
@@ -47,7 +47,7 @@ class Spec:
     settings: Settings
     description: str = ""
     ci: bool = True
-    proof: str = "slow"
+    proof: str = "unproven"
     start: tuple[StepPattern, ...] = ()
     expected_verdict: str = "pass"
     expected_invariant: str | None = None
@@ -111,10 +111,13 @@ def spec_of(name: str, path: str, settings: Settings, scenario: Scenario) -> Spe
     )
 
 
-def proofs(specs: list[Spec], quick: bool) -> list[Spec]:
-    """The rules-on runs of the switch specs among `specs`: the quick ones only, or all of them."""
-    switch_specs = [spec for spec in specs if spec.settings.check.disabled_rules]
-    return [rules_on(spec) for spec in switch_specs if spec.proof == "quick" or not quick]
+def proofs(specs: list[Spec], tiers: tuple[str, ...]) -> list[Spec]:
+    """The rules-on runs of the switch specs among `specs` whose `proof` is one of `tiers`.
+
+    "quick" proofs run in `check --quick`, "slow" ones in `check`; "unproven"
+    ones (not shown to finish) only with `--rules-on`.
+    """
+    return [rules_on(spec) for spec in specs if spec.settings.check.disabled_rules and spec.proof in tiers]
 
 
 def rules_on(spec: Spec) -> Spec:

@@ -18,7 +18,7 @@ from raftcheck.checker.timeline import timeline_lines, timeline_table
 from raftcheck.checker.trace import Replay, Trace, load_trace, replay, trace_document
 from raftcheck.cli.options import flag_error, given, parse_step_flag, settings_from_flags, settings_options
 from raftcheck.cli.output import check_output_path, console, fail, fits, log, write_output
-from raftcheck.core import RULE_DESCRIPTIONS
+from raftcheck.core import FEATURE_DESCRIPTIONS, RULE_DESCRIPTIONS
 from raftcheck.demo import build_and_replicate, render_timeline
 from raftcheck.errors import RaftcheckError, SettingsError
 from raftcheck.properties import RAFT_GOALS
@@ -40,7 +40,7 @@ SIMULATE_HELP = "Random walks instead of exhaustive search (same as --search sim
               help="Skip specs marked `ci = false` and the rules-on proofs marked `proof = \"slow\"`.")
 @click.option("--show-counterexamples", is_flag=True, help="Print every counterexample, not only unexpected ones.")
 @click.option("--rules-on", "with_rules_on", is_flag=True,
-              help="With --quick, also run the slow rules-on proofs (every switch spec with every rule on).")
+              help="Run every switch spec's rules-on proof, the slow and unproven ones too.")
 @click.option("--simulate", is_flag=True, help=SIMULATE_HELP)
 @settings_options(LIMIT_FIELDS)
 def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_counterexamples, with_rules_on, simulate,
@@ -59,7 +59,8 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
         fail(str(error))
     if quick:
         specs = [spec for spec in specs if spec.ci]
-    specs += proofs(specs, quick=quick and not with_rules_on)
+    tiers = ("quick", "slow", "unproven") if with_rules_on else ("quick",) if quick else ("quick", "slow")
+    specs += proofs(specs, tiers)
     overrides = given(limits, LIMIT_FIELDS) | ({"search": "simulate"} if simulate else {})
     if overrides:
         specs = [dataclasses.replace(s, settings=settings_from_flags(overrides, s.settings)) for s in specs]
@@ -180,6 +181,14 @@ def rules() -> None:
 
 
 @click.command()
+def features() -> None:
+    """List the feature flags (extensions beyond the paper's algorithm), each with what it does."""
+    width = max(map(len, FEATURE_DESCRIPTIONS))
+    for name, description in FEATURE_DESCRIPTIONS.items():
+        console.print(f"{name:<{width}}  {description}", markup=False)
+
+
+@click.command()
 def goals() -> None:
     """List the coverage goals a spec can require a pass to reach."""
     width = max(len(goal.name) for goal in RAFT_GOALS)
@@ -213,4 +222,4 @@ def _print_timeline(replayed: Replay, out: Console) -> None:
             out.print(line, markup=False)
 
 
-COMMANDS = (check, explore, replay_command, view, rules, goals, demo)
+COMMANDS = (check, explore, replay_command, view, rules, features, goals, demo)

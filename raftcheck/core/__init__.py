@@ -23,11 +23,13 @@ from raftcheck.core.messages import (
 )
 from raftcheck.core.node import handle, ticks_until_timer
 from raftcheck.core.params import NodeParams
+from raftcheck.core.features import FEATURE_DESCRIPTIONS, Features
 from raftcheck.core.rules import RULE_DESCRIPTIONS, Rules
 from raftcheck.core.state import NodeState, Role
 from raftcheck.core.statemachine import KeyValueStore, StateMachine
 
 __all__ = [
+    "FEATURE_DESCRIPTIONS",
     "RULE_DESCRIPTIONS",
     "AddServerRequest",
     "AddServerResponse",
@@ -49,6 +51,7 @@ __all__ = [
     "RequestVoteRequest",
     "RequestVoteResponse",
     "Role",
+    "Features",
     "Rules",
     "StateMachine",
     "Status",

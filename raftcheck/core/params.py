@@ -6,12 +6,13 @@ from typing import Any
 
 import msgspec
 
+from raftcheck.core.features import Features
 from raftcheck.core.rules import Rules
 from raftcheck.core.statemachine import KeyValueStore
 
 
 class NodeParams(msgspec.Struct, frozen=True, gc=False):
-    """Timing in ticks, the catch-up budget for new servers, batching, rules, machine.
+    """Timing in ticks, the catch-up budget for new servers, batching, rules, features, machine.
 
     `max_entries_per_append` caps the entries one AppendEntries carries (0: no cap),
     and `max_append_bytes` caps their encoded size (0: no cap; at least one
@@ -29,4 +30,5 @@ class NodeParams(msgspec.Struct, frozen=True, gc=False):
     max_append_bytes: int = 0
     seed: int = 0
     rules: Rules = Rules()
+    features: Features = Features()
     state_machine: Any = KeyValueStore()

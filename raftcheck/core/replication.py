@@ -26,10 +26,17 @@ from raftcheck.core.terms import become_follower
 
 
 def replication_targets(state: NodeState) -> tuple[str, ...]:
-    """Peers the leader replicates to: the configuration, plus a server catching up."""
+    """Peers the leader replicates to: the configuration, plus a server catching up.
+
+    With notify_removed_servers, also the servers an uncommitted configuration
+    entry removes, until it commits: they learn from it that they are out.
+    """
     peers = tuple(server for server in state.config if server != state.id)
     if state.catchup is not None and state.catchup.server not in peers:
         peers += (state.catchup.server,)
+    if state.params.features.notify_removed_servers and state.config_index > state.commit_index:
+        previous, _ = latest_config(state.log[: state.config_index - 1], state.id, False)
+        peers += tuple(server for server in previous if server != state.id and server not in peers)
     return peers
 
 

@@ -18,6 +18,17 @@ def leader_elected(view: ClusterView) -> str | None:
     return next((f"{n.id} leads term {n.current_term}" for n in view.nodes if n.role is Role.LEADER), None)
 
 
+def removed_server_learns_it_is_out(view: ClusterView) -> str | None:
+    """A server another leader removed holds the configuration without itself: it knows it is out."""
+    for node in view.nodes:
+        if node.role is Role.BOOTSTRAP or not node.config or node.id in node.config:
+            continue
+        entry_term = next(e.term for e in reversed(node.log) if type(e.payload) is ConfigChange)
+        if (entry_term, node.id) not in view.elected:
+            return f"{node.id} holds the configuration {{{', '.join(node.config)}}} from the leader of term {entry_term}"
+    return None
+
+
 def leader_change(view: ClusterView) -> str | None:
     """Two terms have had leaders."""
     if len(view.elected) >= 2:
@@ -136,6 +147,7 @@ RAFT_GOALS: tuple[Goal, ...] = (
     Goal("SecondCatchUpRound", second_catch_up_round),
     Goal("CatchUpTimesOut", catch_up_times_out, on_steps=True),
     Goal("RemovedLeaderStepsDown", removed_leader_steps_down, on_steps=True),
+    Goal("RemovedServerLearnsItIsOut", removed_server_learns_it_is_out),
     Goal("RestartWithAcknowledgedEntries", restart_with_acknowledged_entries, on_steps=True),
     Goal("StaleLeaderDeposed", stale_leader_deposed, on_steps=True),
     Goal("UncommittedEntryOverwritten", uncommitted_entry_overwritten, on_steps=True),

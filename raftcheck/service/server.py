@@ -18,6 +18,10 @@ from raftcheck.service.storage import DurableStore
 from raftcheck.settings import Service, Settings
 
 
+# What a production cluster needs on, whatever the checker's defaults.
+SERVICE_FEATURES = ("notify_removed_servers",)
+
+
 def params_for(clock: Service, shared: Settings) -> NodeParams:
     """Real milliseconds as core ticks (the core only counts ticks); the rest as the checker has it."""
     low, high = (max(1, round(ms / clock.tick_ms)) for ms in clock.election_timeout_ms)
@@ -27,6 +31,7 @@ def params_for(clock: Service, shared: Settings) -> NodeParams:
         election_timeout_high=max(low, high),
         heartbeat_interval=max(1, round(clock.heartbeat_ms / clock.tick_ms)),
         max_append_bytes=clock.max_append_bytes,
+        features=shared.params.features.with_enabled(*SERVICE_FEATURES),
     )
 
 

@@ -1,0 +1,33 @@
+"""Feature flags: mechanisms that keep a cluster available, each named and switchable.
+
+Unlike the safety-rule switches (all on is correct Raft), a feature is an
+extension beyond the paper's core algorithm. Each is read in exactly one place
+in the core, so the checker can explore a cluster with and without it.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+FEATURE_DESCRIPTIONS: dict[str, str] = {
+    "notify_removed_servers": (
+        "A leader keeps replicating to a server it is removing until the entry that removes it commits, "
+        "so the server learns it is out and stops campaigning (off in the checker's default; the service turns it on)."
+    ),
+}
+
+
+class Features(msgspec.Struct, frozen=True, gc=False):
+    """One boolean per feature of FEATURE_DESCRIPTIONS."""
+
+    notify_removed_servers: bool = False
+
+    def with_enabled(self, *names: str) -> Features:
+        """These features on; an unknown name raises ValueError."""
+        unknown = [name for name in names if name not in FEATURE_DESCRIPTIONS]
+        if unknown:
+            raise ValueError(f"unknown feature {unknown[0]!r}; known features: {', '.join(FEATURE_DESCRIPTIONS)}")
+        return msgspec.structs.replace(self, **{name: True for name in names})
+
+    def enabled(self) -> tuple[str, ...]:
+        return tuple(name for name in FEATURE_DESCRIPTIONS if getattr(self, name))
