@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import raftcheck
+from raftcheck.checker.spec import Spec, proofs
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -45,6 +46,18 @@ CHEAPEST_FIRST = {
     "four_nodes_loss_and_duplicates": 757_208,
     "batching_cap": 794_223,
     "five_nodes_elections": 964_590,
+    # The quick rules-on proofs: pass runs of the switch specs' bounds with every rule on.
+    "count_each_voter_once+rules": 211,
+    "persist_vote_and_term+rules": 6_650,
+    "step_down_on_higher_term+rules": 9_310,
+    "vote_once_per_term+rules": 20_697,
+    "log_up_to_date_check+rules": 57_187,
+    "truncate_only_on_conflict+rules": 57_187,
+    "config_change_waits_for_commit+rules": 153_842,
+    "config_change_waits_for_commit_quorums+rules": 153_842,
+    "log_up_to_date_check_committed_entries+rules": 166_964,
+    "log_up_to_date_check_state_machine+rules": 166_964,
+    "count_current_term_votes_only+rules": 518_296,
 }
 # A switch spec that has not found its bug after this many times its usual states has a
 # different verdict: the mutant is killed without exploring the rest of a generous space.
@@ -52,17 +65,19 @@ VIOLATION_BUDGET = 4
 VIOLATION_FLOOR = 50_000
 
 
-def ci_specs() -> list[Path]:
-    specs = [path for path in SPECS.glob("*.toml") if raftcheck.load_spec(path).ci]
+def ci_runs() -> list[Spec]:
+    """What `check --quick` runs: the CI specs and their quick rules-on proofs, cheapest first."""
+    specs = [raftcheck.load_spec(path) for path in SPECS.glob("*.toml")]
+    runs = [spec for spec in specs if spec.ci]
+    runs += proofs(runs, ("quick",))
     rank = {name: index for index, name in enumerate(CHEAPEST_FIRST)}
-    return sorted(specs, key=lambda path: (rank.get(path.stem, len(rank)), path.stem))
+    return sorted(runs, key=lambda spec: (rank.get(spec.name, len(rank)), spec.name))
 
 
-@pytest.mark.parametrize("path", ci_specs(), ids=lambda path: path.stem)
-def test_verdict_is_the_one_the_spec_expects(path):
-    spec = raftcheck.load_spec(path)
+@pytest.mark.parametrize("spec", ci_runs(), ids=lambda spec: spec.name)
+def test_verdict_is_the_one_the_spec_expects(spec):
     limits = {}
     if spec.expected_verdict == "violation":
-        limits["max_states"] = max(VIOLATION_FLOOR, VIOLATION_BUDGET * CHEAPEST_FIRST.get(path.stem, VIOLATION_FLOOR))
+        limits["max_states"] = max(VIOLATION_FLOOR, VIOLATION_BUDGET * CHEAPEST_FIRST.get(spec.name, VIOLATION_FLOOR))
     result = raftcheck.check(spec, **limits)
-    assert result.matches, f"{path.stem}: expected {result.expected}, found {result.found}"
+    assert result.matches, f"{spec.name}: expected {result.expected}, found {result.found}"
