@@ -174,9 +174,10 @@ def test_membership_requests_get_clear_statuses():
     assert step(leader, AddServerRequest("x", "a", "e"))[1][0].status == Status.CHANGE_IN_PROGRESS
 
 
-def removal_run(notify: bool, rounds: int = 500):
+def removal_run(notify: bool, rounds: int = 500, **features: bool):
     """Build n1..n3 through Bootstrap, remove n2, then let the cluster run with no faults."""
-    cluster = SimulatedCluster(params=NodeParams(features=Features(notify_removed_servers=notify)), seed=1)
+    params = NodeParams(features=Features(notify_removed_servers=notify, **features))
+    cluster = SimulatedCluster(params=params, seed=1)
     cluster.start("n1")
     cluster.start("n2", bootstrap=True)
     cluster.start("n3", bootstrap=True)
@@ -201,3 +202,36 @@ def test_without_the_notice_a_removed_server_disrupts_the_cluster_forever():
     term, cluster = removal_run(notify=False)
     assert cluster.nodes["n2"].config == ("n1", "n2", "n3"), "it never learns"
     assert cluster.nodes["n1"].current_term > term + 10, "it times out again and again, deposing leaders"
+
+
+def test_thesis_4_2_3_a_removed_server_cannot_depose_a_leader_the_others_hear_from():
+    """Feature ignore_disruptive_votes: votes that arrive within the minimum election timeout of
+    hearing from the leader are ignored, so the removed server campaigns alone."""
+    term, cluster = removal_run(notify=False, ignore_disruptive_votes=True)
+    assert cluster.nodes["n2"].current_term > term + 10, "it still times out, never hearing that it is out"
+    assert cluster.nodes["n1"].current_term == cluster.nodes["n3"].current_term == term
+    assert cluster.leader() == "n1"
+
+
+def test_thesis_4_2_3_the_lease_ends_and_a_dead_leader_is_replaced():
+    params = NodeParams(features=Features(ignore_disruptive_votes=True))
+    cluster = SimulatedCluster(params=params, seed=2)
+    cluster.start("n1")
+    cluster.start("n2", bootstrap=True)
+    cluster.start("n3", bootstrap=True)
+    cluster.run_until(lambda c: c.leader() == "n1")
+    for server in ("n2", "n3"):
+        cluster.call(lambda target, server=server: AddServerRequest("admin", target, server))
+    cluster.crash("n1")
+    cluster.run_until(lambda c: c.leader() in ("n2", "n3"), max_rounds=300)
+
+
+def test_thesis_4_2_3_a_follower_that_just_heard_from_the_leader_ignores_a_vote_request():
+    params = NodeParams(features=Features(ignore_disruptive_votes=True))
+    follower, _ = step(member("b", params=params), AppendEntriesRequest("a", "b", 1, 1, 1, (), 1))
+    request = RequestVoteRequest("c", "b", 5, 9, 9)
+    ignored, out = step(follower, request)
+    assert out == [] and ignored.current_term == 1 and ignored.voted_for is None
+    later, _ = step(follower, Tick(params.election_timeout_low))
+    granted, out = step(later, request)
+    assert granted.current_term == 5 and out[0].vote_granted

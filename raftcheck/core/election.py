@@ -23,6 +23,19 @@ def can_campaign(state: NodeState) -> bool:
     return state.role is not BOOTSTRAP and state.role is not LEADER and state.id in state.config
 
 
+def in_leader_lease(state: NodeState) -> bool:
+    """Thesis 4.2.3: this server heard from a current leader (or is one) within the minimum election timeout.
+
+    A RequestVote then comes from a server that cannot win without deposing a
+    healthy leader (a removed or partitioned one), and is ignored.
+    """
+    return (
+        state.params.features.ignore_disruptive_votes
+        and state.leader_id is not None
+        and (state.role is LEADER or state.election_elapsed < state.params.election_timeout_low)
+    )
+
+
 def start_election(state: NodeState, out: list[Message]) -> NodeState:
     """Paper 5.2: new term, vote for self, reset the timer, ask every other member."""
     state = reset_election_timer(state)

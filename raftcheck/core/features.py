@@ -14,6 +14,10 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
         "A leader keeps replicating to a server it is removing until the entry that removes it commits, "
         "so the server learns it is out and stops campaigning (off in the checker's default; the service turns it on)."
     ),
+    "ignore_disruptive_votes": (
+        "Thesis 4.2.3: a server that heard from a current leader within the minimum election timeout ignores "
+        "RequestVote: it neither adopts the term nor votes (etcd does this under CheckQuorum)."
+    ),
 }
 
 
@@ -21,6 +25,7 @@ class Features(msgspec.Struct, frozen=True, gc=False):
     """One boolean per feature of FEATURE_DESCRIPTIONS."""
 
     notify_removed_servers: bool = False
+    ignore_disruptive_votes: bool = False
 
     def with_enabled(self, *names: str) -> Features:
         """These features on; an unknown name raises ValueError."""

@@ -15,6 +15,7 @@ from raftcheck.core.election import (
     can_campaign,
     handle_request_vote,
     handle_request_vote_response,
+    in_leader_lease,
     start_election,
 )
 from raftcheck.core.membership import (
@@ -104,6 +105,8 @@ def handle(state: NodeState, message: Message) -> tuple[NodeState, tuple[Message
             return state, ()
         if kind in _CARRIES_TERM:
             if message.term < 0:
+                return state, ()
+            if kind is RequestVoteRequest and in_leader_lease(state):
                 return state, ()
             if message.term > state.current_term:
                 state = adopt_term(state, message.term)
