@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -27,8 +28,10 @@ class LocalCluster:
     Every process gets the cluster secret through the environment, as a user would give it.
     """
 
-    def __init__(self, root: Path, secret: str = SECRET, cluster_id: str = "default") -> None:
+    def __init__(self, root: Path, secret: str = SECRET, cluster_id: str = "default",
+                 fault_injection: bool = False) -> None:
         self.root = root
+        self.fault_injection = fault_injection
         self.env = {**os.environ, "RAFTCHECK_CLUSTER_SECRET": secret}
         self.cluster_id = cluster_id
         self.processes: dict[str, subprocess.Popen] = {}
@@ -39,7 +42,7 @@ class LocalCluster:
         self.bootstrap[address] = bootstrap
         log = open(self.root / f"{address.replace(':', '_')}.log", "ab")
         command = [sys.executable, "-m", "raftcheck", "server", address, "--data-dir", str(self.data_dir(address)),
-                   "--cluster-id", self.cluster_id]
+                   "--cluster-id", self.cluster_id] + (["--fault-injection"] if self.fault_injection else [])
         self.processes[address] = subprocess.Popen(
             command + (["--bootstrap"] if bootstrap else []), stdout=log, stderr=subprocess.STDOUT, env=self.env
         )
@@ -53,6 +56,20 @@ class LocalCluster:
         process = self.processes.pop(address)
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
+
+    def pause(self, address: str) -> None:
+        """SIGSTOP: the node is frozen, its sockets open, as in a long GC pause or a stalled VM."""
+        self.processes[address].send_signal(signal.SIGSTOP)
+
+    def resume(self, address: str) -> None:
+        self.processes[address].send_signal(signal.SIGCONT)
+
+    def partition(self, address: str, drop_from=(), drop_to=()) -> None:
+        """Make `address` lose what it hears from `drop_from` and what it sends to `drop_to` (empty heals)."""
+        body = json.dumps({"drop_from": list(drop_from), "drop_to": list(drop_to)}).encode()
+        request = urllib.request.Request(f"http://{address}/test/partition", data=body, method="POST")
+        with urllib.request.urlopen(request, timeout=5) as response:
+            response.read()
 
     def restart(self, address: str) -> None:
         self.start(address, self.bootstrap[address])

@@ -26,8 +26,11 @@ SERVICE_FIELDS = service_fields()
               help="File holding the cluster's shared secret (default: $RAFTCHECK_CLUSTER_SECRET).")
 @click.option("--client-token-file", type=click.Path(dir_okay=False),
               help="File holding the token clients must send (default: $RAFTCHECK_CLIENT_TOKEN; none: open).")
+@click.option("--fault-injection", is_flag=True,
+              help="Tests only: serve POST /test/partition, which cuts links to and from peers.")
 @settings_options(SERVICE_FIELDS)
-def server(address, bootstrap, data_dir, cluster_id, secret_file, client_token_file, **values) -> None:
+def server(address, bootstrap, data_dir, cluster_id, secret_file, client_token_file, fault_injection,
+           **values) -> None:
     """Run one node of the replicated key-value service at ADDRESS (HOST:PORT).
 
     Peers authenticate each other with the cluster secret, which is read from a
@@ -61,7 +64,8 @@ def server(address, bootstrap, data_dir, cluster_id, secret_file, client_token_f
         fail(str(error))
     directory = Path(data_dir or Path("raftcheck-data") / me.replace(":", "_"))
     try:
-        asyncio.run(serve(address, bootstrap, directory, params_for(clock, shared), clock.tick_ms, key, client_token))
+        asyncio.run(serve(address, bootstrap, directory, params_for(clock, shared), clock.tick_ms, key, client_token,
+                          fault_injection))
     except StorageError as error:
         fail(str(error))
     except OSError as error:

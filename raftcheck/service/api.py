@@ -42,6 +42,13 @@ class MembershipBody(msgspec.Struct, forbid_unknown_fields=True):
     client: str = "admin"
 
 
+class PartitionBody(msgspec.Struct, forbid_unknown_fields=True):
+    """Peers this node stops hearing from and stops sending to (empty lists heal)."""
+
+    drop_from: tuple[str, ...] = ()
+    drop_to: tuple[str, ...] = ()
+
+
 def build_app(node: NodeService) -> web.Application:
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors_as_json])
     routes = web.RouteTableDef()
@@ -59,6 +66,8 @@ def build_app(node: NodeService) -> web.Application:
     @routes.post("/raft")
     async def raft(request: web.Request) -> web.Response:
         sender, body = await from_peer(request)
+        if sender in node.faults.drop_from:
+            return web.Response(status=204)  # a partition: the message is lost
         message = _decode(body, _decode_message)
         if getattr(message, "dst", None) != node.state.id:
             raise _bad(f"message for {getattr(message, 'dst', None)!r} sent to {node.state.id!r}")
@@ -126,6 +135,15 @@ def build_app(node: NodeService) -> web.Application:
                 "configuration": list(s.config),
             }
         )
+
+    if node.faults.enabled:
+        @routes.post("/test/partition")
+        async def partition(request: web.Request) -> web.Response:
+            """Test-only (`--fault-injection`): cut links to and from peers, in either direction."""
+            client_allowed(request)
+            body = _decode(await request.read(), msgspec.json.Decoder(PartitionBody).decode)
+            node.faults.drop_from, node.faults.drop_to = set(body.drop_from), set(body.drop_to)
+            return web.json_response({"drop_from": sorted(body.drop_from), "drop_to": sorted(body.drop_to)})
 
     app.add_routes(routes)
     return app

@@ -17,6 +17,7 @@ import hashlib
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 import aiohttp
@@ -61,6 +62,15 @@ def _stop_now(line: str) -> NoReturn:
     os._exit(1)
 
 
+@dataclass
+class Faults:
+    """Links a test has cut (`--fault-injection` only): peers whose messages are dropped, each way."""
+
+    enabled: bool = False
+    drop_from: set[str] = field(default_factory=set)
+    drop_to: set[str] = field(default_factory=set)
+
+
 class NodeService:
     def __init__(
         self,
@@ -73,6 +83,7 @@ class NodeService:
         client_token: bytes | None = None,
         log: Callable[[str], None] = print,
         fatal: Callable[[str], NoReturn] = _stop_now,
+        faults: Faults | None = None,
     ) -> None:
         term, voted_for, entries = store.load()
         self.state: NodeState = recover(node_id, bootstrap, params, term, voted_for, entries)
@@ -83,6 +94,7 @@ class NodeService:
         self._log = log
         self._fatal = fatal
         self._logged: set[tuple] = set()
+        self.faults = faults or Faults()
         self._waiting: dict[tuple, asyncio.Future] = {}
         self._session: aiohttp.ClientSession | None = None
         self._sending: set[asyncio.Task] = set()
@@ -179,6 +191,8 @@ class NodeService:
         return None
 
     async def _send(self, message: Message) -> None:
+        if message.dst in self.faults.drop_to:
+            return
         body = _encode(message)
         try:
             async with self._session.post(f"http://{message.dst}/raft", data=body,

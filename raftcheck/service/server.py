@@ -13,7 +13,7 @@ from raftcheck.core import NodeParams
 from raftcheck.service.address import node_id, parse_address
 from raftcheck.service.api import build_app
 from raftcheck.service.auth import PeerKey
-from raftcheck.service.node import NodeService
+from raftcheck.service.node import Faults, NodeService
 from raftcheck.service.storage import DurableStore
 from raftcheck.settings import Service, Settings
 
@@ -36,13 +36,13 @@ def params_for(clock: Service, shared: Settings) -> NodeParams:
 
 
 async def serve(address: str, bootstrap: bool, data_dir: Path, params: NodeParams, tick_ms: int, key: PeerKey,
-                client_token: bytes | None = None) -> None:
+                client_token: bytes | None = None, fault_injection: bool = False) -> None:
     """Open the store, start the HTTP API and the clock; run until SIGINT or SIGTERM."""
     me = node_id(address)
     host, port = parse_address(address)
     store = DurableStore(data_dir, me, bootstrap, key.cluster)
     node = NodeService(me, bootstrap, params, store, tick_ms / 1000, key, client_token,
-                       log=lambda line: print(line, flush=True))
+                       log=lambda line: print(line, flush=True), faults=Faults(enabled=fault_injection))
     runner = web.AppRunner(build_app(node), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
