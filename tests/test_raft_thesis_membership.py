@@ -7,6 +7,7 @@ from raftcheck.core import (
     AddServerRequest,
     AddServerResponse,
     AppendEntriesRequest,
+    AppendEntriesResponse,
     ClientRequest,
     ConfigChange,
     Entry,
@@ -235,3 +236,17 @@ def test_thesis_4_2_3_a_follower_that_just_heard_from_the_leader_ignores_a_vote_
     later, _ = step(follower, Tick(params.election_timeout_low))
     granted, out = step(later, request)
     assert granted.current_term == 5 and out[0].vote_granted
+
+
+def test_check_quorum_a_leader_cut_off_from_its_majority_steps_down():
+    """Feature check_quorum (etcd's CheckQuorum): no majority heard within an election timeout: step down."""
+    params = NodeParams(features=Features(check_quorum=True))
+    leader, _ = elect(member("a", params=params))
+    assert leader.role is Role.LEADER
+    kept, _ = step(leader, AppendEntriesResponse("b", "a", leader.current_term, True, len(leader.log)),
+                   Tick(params.election_timeout_low))
+    assert kept.role is Role.LEADER, "b and a are a majority of three"
+    alone, _ = step(kept, Tick(params.election_timeout_low))
+    assert alone.role is Role.FOLLOWER and alone.leader_id is None, "nobody spoke to it in the next period"
+    without, _ = step(elect(member("a"))[0], Tick(params.election_timeout_low), Tick(params.election_timeout_low))
+    assert without.role is Role.LEADER, "without the feature it leads on, alone"

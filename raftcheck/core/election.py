@@ -97,6 +97,8 @@ def become_leader(state: NodeState, out: list[Message]) -> NodeState:
         catchup=None,
         pending_changes=(),
         heartbeat_elapsed=0,
+        election_elapsed=0,
+        heard_from=(),
     )
     if state.config_index == 0:
         state = append_as_leader(state, ConfigChange(state.config))

@@ -18,6 +18,10 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
         "Thesis 4.2.3: a server that heard from a current leader within the minimum election timeout ignores "
         "RequestVote: it neither adopts the term nor votes (etcd does this under CheckQuorum)."
     ),
+    "check_quorum": (
+        "A leader that has not heard from a majority within the minimum election timeout steps down "
+        "(etcd's CheckQuorum). Timed by ticks: under timer = \"fire\" the check never runs."
+    ),
 }
 
 
@@ -26,6 +30,7 @@ class Features(msgspec.Struct, frozen=True, gc=False):
 
     notify_removed_servers: bool = False
     ignore_disruptive_votes: bool = False
+    check_quorum: bool = False
 
     def with_enabled(self, *names: str) -> Features:
         """These features on; an unknown name raises ValueError."""

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from msgspec.structs import replace
 
+from raftcheck.core.check_quorum import check_quorum, note_heard
 from raftcheck.core.election import (
     can_campaign,
     handle_request_vote,
@@ -53,6 +54,9 @@ def handle_tick(state: NodeState, message: Tick, out: list[Message]) -> NodeStat
     if ticks < 1:
         return state
     if state.role is LEADER:
+        state = check_quorum(state, ticks)
+        if state.role is not LEADER:
+            return state
         elapsed = state.heartbeat_elapsed + ticks
         if elapsed >= state.params.heartbeat_interval:
             state = broadcast_append_entries(state, out)
@@ -110,7 +114,7 @@ def handle(state: NodeState, message: Message) -> tuple[NodeState, tuple[Message
                 return state, ()
             if message.term > state.current_term:
                 state = adopt_term(state, message.term)
-        state = handler(state, message, out)
+        state = note_heard(handler(state, message, out), message)
     if state.role is LEADER:
         state = settle_membership(state, out)
     return state, tuple(out)

@@ -55,7 +55,8 @@ class NodeState(msgspec.Struct, frozen=True, gc=False):
 
     `config` is the configuration in effect: the latest ConfigChange in the
     log (committed or not, thesis 4.1), remembered with its index so commit and
-    truncation can be decided without rescanning the log.
+    truncation can be decided without rescanning the log. `heard_from` is
+    CheckQuorum's record: the peers a leader heard from in this period.
     """
 
     id: str
@@ -79,3 +80,4 @@ class NodeState(msgspec.Struct, frozen=True, gc=False):
     election_timeout: int
     heartbeat_elapsed: int
     rng: int
+    heard_from: tuple[str, ...] = ()

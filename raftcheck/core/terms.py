@@ -41,4 +41,4 @@ def adopt_term(state: NodeState, term: int) -> NodeState:
 
 def become_follower(state: NodeState) -> NodeState:
     """Leave candidacy or leadership within the same term."""
-    return replace(state, role=FOLLOWER, votes=(), progress=(), catchup=None, pending_changes=())
+    return replace(state, role=FOLLOWER, votes=(), progress=(), catchup=None, pending_changes=(), heard_from=())

@@ -46,6 +46,7 @@ def rename_node(state: NodeState, names: Names) -> NodeState:
         catchup=None if state.catchup is None else replace(state.catchup, server=name(state.catchup.server)),
         pending_changes=tuple(replace(p, server=name(p.server)) for p in state.pending_changes),
         log=tuple(rename_entry(e, names) for e in state.log),
+        heard_from=tuple(sorted(name(s) for s in state.heard_from)),
     )
 
 
