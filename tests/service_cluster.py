@@ -29,9 +29,10 @@ class LocalCluster:
     """
 
     def __init__(self, root: Path, secret: str = SECRET, cluster_id: str = "default",
-                 fault_injection: bool = False) -> None:
+                 fault_injection: bool = False, record: Path | None = None) -> None:
         self.root = root
         self.fault_injection = fault_injection
+        self.record = record
         self.env = {**os.environ, "RAFTCHECK_CLUSTER_SECRET": secret}
         self.cluster_id = cluster_id
         self.processes: dict[str, subprocess.Popen] = {}
@@ -42,7 +43,8 @@ class LocalCluster:
         self.bootstrap[address] = bootstrap
         log = open(self.root / f"{address.replace(':', '_')}.log", "ab")
         command = [sys.executable, "-m", "raftcheck", "server", address, "--data-dir", str(self.data_dir(address)),
-                   "--cluster-id", self.cluster_id] + (["--fault-injection"] if self.fault_injection else [])
+                   "--cluster-id", self.cluster_id] + (["--fault-injection"] if self.fault_injection else []) \
+            + (["--record", str(self.record)] if self.record else [])
         self.processes[address] = subprocess.Popen(
             command + (["--bootstrap"] if bootstrap else []), stdout=log, stderr=subprocess.STDOUT, env=self.env
         )

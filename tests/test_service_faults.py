@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from raftcheck.checker.validation import validate
 from raftcheck.core import ClientCommand
 from raftcheck.linearizability import Operation, check_history, write_history
 from raftcheck.service.client import ServiceClient, ServiceError
@@ -130,11 +131,16 @@ async def run_faults(cluster, addresses, rng):
 
 
 def test_history_under_kills_partitions_and_pauses_is_linearizable_and_loses_no_acknowledged_write(tmp_path):
-    cluster = LocalCluster(tmp_path, fault_injection=True)
+    cluster = LocalCluster(tmp_path, fault_injection=True, record=tmp_path / "records")
     try:
         check_a_run_under_faults(cluster)
     finally:
         cluster.close()
+    validation = validate(tmp_path / "records")
+    print(f"trace validation: {validation.steps:,} inputs re-run through the core, "
+          f"{validation.states_checked:,} global states checked")
+    assert validation.ok, validation.problems or validation.violation
+    assert validation.nodes == 3 and validation.steps > 1000 and validation.states_checked > 50
 
 
 def check_a_run_under_faults(cluster):

@@ -37,7 +37,7 @@ def test_core_parameters_default_to_the_cores_own_defaults():
 def test_the_service_shares_the_checkers_core_parameters(monkeypatch):
     captured = []
 
-    async def fake_serve(address, bootstrap, directory, params, tick_ms, key, client_token, fault_injection):
+    async def fake_serve(address, bootstrap, directory, params, tick_ms, key, client_token, fault_injection, record):
         captured.append((params, tick_ms))
 
     monkeypatch.setattr(raftcheck.service.server, "serve", fake_serve)

@@ -16,6 +16,7 @@ from raftcheck.checker.sequence_view import counterexample_page
 from raftcheck.checker.spec import Scenario, load_spec, proofs, spec_of, spec_paths
 from raftcheck.checker.timeline import timeline_lines, timeline_table
 from raftcheck.checker.trace import Replay, Trace, load_trace, replay, trace_document
+from raftcheck.checker.validation import validate as validate_run
 from raftcheck.cli.options import flag_error, given, parse_step_flag, settings_from_flags, settings_options
 from raftcheck.cli.output import check_output_path, console, fail, fits, log, write_output
 from raftcheck.core import FEATURE_DESCRIPTIONS, RULE_DESCRIPTIONS
@@ -173,6 +174,28 @@ def view(trace_file: str, output_path: str | None) -> None:
 
 
 @click.command()
+@click.argument("record_dir", type=click.Path(file_okay=False))
+def validate(record_dir: str) -> None:
+    """Check a live run recorded with `raftcheck server --record DIR`: conformance and invariants.
+
+    Exit status: 0 when the run conforms and no invariant breaks, 1 otherwise, 2 on bad input.
+    """
+    try:
+        result = validate_run(record_dir)
+    except RaftcheckError as error:
+        fail(str(error))
+    console.print(f"{record_dir}: {result.nodes} nodes, {result.steps:,} inputs re-run through the core, "
+                  f"{result.states_checked:,} global states checked", markup=False)
+    for problem in result.problems:
+        console.print(f"conformance: {problem}", markup=False)
+    if result.violation:
+        console.print(f"violated: {result.violation}", markup=False)
+    if not result.ok:
+        sys.exit(1)
+    console.print("ok: every output matches the core, and no invariant breaks", markup=False)
+
+
+@click.command()
 def rules() -> None:
     """List the safety-rule switches, each with the rule it enforces."""
     width = max(map(len, RULE_DESCRIPTIONS))
@@ -222,4 +245,4 @@ def _print_timeline(replayed: Replay, out: Console) -> None:
             out.print(line, markup=False)
 
 
-COMMANDS = (check, explore, replay_command, view, rules, features, goals, demo)
+COMMANDS = (check, explore, replay_command, view, validate, rules, features, goals, demo)

@@ -26,10 +26,12 @@ SERVICE_FIELDS = service_fields()
               help="File holding the cluster's shared secret (default: $RAFTCHECK_CLUSTER_SECRET).")
 @click.option("--client-token-file", type=click.Path(dir_okay=False),
               help="File holding the token clients must send (default: $RAFTCHECK_CLIENT_TOKEN; none: open).")
+@click.option("--record", "record_dir", type=click.Path(file_okay=False),
+              help="Record every input to the core and what it sent, for `raftcheck validate DIR`.")
 @click.option("--fault-injection", is_flag=True,
               help="Tests only: serve POST /test/partition, which cuts links to and from peers.")
 @settings_options(SERVICE_FIELDS)
-def server(address, bootstrap, data_dir, cluster_id, secret_file, client_token_file, fault_injection,
+def server(address, bootstrap, data_dir, cluster_id, secret_file, client_token_file, record_dir, fault_injection,
            **values) -> None:
     """Run one node of the replicated key-value service at ADDRESS (HOST:PORT).
 
@@ -65,7 +67,7 @@ def server(address, bootstrap, data_dir, cluster_id, secret_file, client_token_f
     directory = Path(data_dir or Path("raftcheck-data") / me.replace(":", "_"))
     try:
         asyncio.run(serve(address, bootstrap, directory, params_for(clock, shared), clock.tick_ms, key, client_token,
-                          fault_injection))
+                          fault_injection, Path(record_dir) if record_dir else None))
     except StorageError as error:
         fail(str(error))
     except OSError as error:

@@ -16,8 +16,10 @@ import asyncio
 import hashlib
 import os
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NoReturn
 
 import aiohttp
@@ -36,6 +38,7 @@ from raftcheck.core import (
     handle,
     recover,
 )
+from raftcheck.recording import Recorder
 from raftcheck.service.auth import PeerKey
 from raftcheck.service.storage import DurableStore, StorageError
 
@@ -84,6 +87,7 @@ class NodeService:
         log: Callable[[str], None] = print,
         fatal: Callable[[str], NoReturn] = _stop_now,
         faults: Faults | None = None,
+        record: Path | None = None,
     ) -> None:
         term, voted_for, entries = store.load()
         self.state: NodeState = recover(node_id, bootstrap, params, term, voted_for, entries)
@@ -95,6 +99,7 @@ class NodeService:
         self._fatal = fatal
         self._logged: set[tuple] = set()
         self.faults = faults or Faults()
+        self._recorder = Recorder(record, self.state, time.time()) if record is not None else None
         self._waiting: dict[tuple, asyncio.Future] = {}
         self._session: aiohttp.ClientSession | None = None
         self._sending: set[asyncio.Task] = set()
@@ -124,6 +129,8 @@ class NodeService:
         for message in batch:
             previous = state
             state, sent = handle(state, message)
+            if self._recorder is not None:
+                self._recorder.step(time.time(), message, sent)
             outgoing.extend(sent)
             if state.role is not previous.role:
                 self._log(f"{state.id}: {previous.role} -> {state.role} at term {state.current_term}")
@@ -134,6 +141,8 @@ class NodeService:
         except StorageError as error:
             self._fatal(f"{state.id}: stopping: {error}")
         self.state = state
+        if self._recorder is not None:
+            self._recorder.flush()
         for sent in outgoing:
             if type(sent) in _REPLIES:
                 waiter = self._waiting.pop(reply_key(sent), None)

@@ -36,13 +36,13 @@ def params_for(clock: Service, shared: Settings) -> NodeParams:
 
 
 async def serve(address: str, bootstrap: bool, data_dir: Path, params: NodeParams, tick_ms: int, key: PeerKey,
-                client_token: bytes | None = None, fault_injection: bool = False) -> None:
+                client_token: bytes | None = None, fault_injection: bool = False, record: Path | None = None) -> None:
     """Open the store, start the HTTP API and the clock; run until SIGINT or SIGTERM."""
     me = node_id(address)
     host, port = parse_address(address)
     store = DurableStore(data_dir, me, bootstrap, key.cluster)
     node = NodeService(me, bootstrap, params, store, tick_ms / 1000, key, client_token,
-                       log=lambda line: print(line, flush=True), faults=Faults(enabled=fault_injection))
+                       log=lambda line: print(line, flush=True), faults=Faults(enabled=fault_injection), record=record)
     runner = web.AppRunner(build_app(node), access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
