@@ -1,7 +1,9 @@
 """Shrinking a counterexample: delta debugging (Zeller's ddmin) over its actions.
 
-A candidate path is kept if every action is still enabled where it is taken
-and the same property still breaks; the path is cut where it first breaks.
+A candidate path is kept if every action is still enabled where it is taken,
+no state it passes through is beyond the model's bounds (the search would not
+have expanded it), and the same property still breaks; the path is cut where
+it first breaks.
 The result is 1-minimal: removing any single action loses the violation.
 """
 
@@ -41,6 +43,8 @@ def shrink(model: Model, violation: Violation, max_replays: int = MAX_REPLAYS) -
 def _replay(model: Model, state: Any, actions: list, wanted: str) -> tuple[list, str] | None:
     """(the path up to where `wanted` breaks, its message), or None if the path does not get there."""
     for number, action in enumerate(actions, 1):
+        if model.beyond_bounds(state) is not None:
+            return None  # as in the search: a state beyond the bounds is checked, never expanded
         try:
             successor = model.next_state(state, action)
         except ValueError:
