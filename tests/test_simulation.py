@@ -101,3 +101,8 @@ def test_explore_and_check_take_simulate(tmp_path):
     assert load_trace(trace).invariant in ("ElectionSafety", "VotesAgreeWithVoters")
     checked = CliRunner().invoke(main, ["check", "--simulate", "--walks", "200", str(SPECS / "vote_once_per_term.toml")])
     assert checked.exit_code == 0, checked.output
+
+
+def test_a_shrunk_path_is_then_shortened_by_a_small_breadth_first_search():
+    result = simulated("config_change_waits_for_commit")
+    assert result.verdict == "violation" and len(result.trace.actions) == 7, "BFS's shortest from boot"

@@ -18,7 +18,7 @@ from raftcheck.model.universe import Handler
 from raftcheck.properties import raft_model
 from raftcheck.search import Limits, SearchResult, breadth_first, depth_first
 from raftcheck.search.model import Progress
-from raftcheck.search.shrink import shrink
+from raftcheck.search.shrink import shortest_nearby, shrink
 from raftcheck.search.simulate import Walks, simulate
 
 
@@ -77,7 +77,7 @@ def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = ha
             walks = Walks(check.walks, check.walk_steps, check.seed)
             result = simulate(model, limits, walks, progress, abstraction=lambda world: coverage_key(model.view(world)))
             if result.violation:
-                result.violation = shrink(model, result.violation)
+                result.violation = shortest_nearby(model, shrink(model, result.violation))
         else:
             result = (breadth_first if check.search == "bfs" else depth_first)(model, limits, progress)
     trace = None

@@ -1,19 +1,23 @@
-"""Shrinking a counterexample: delta debugging (Zeller's ddmin) over its actions.
+"""Shrinking a counterexample: delta debugging (Zeller's ddmin) over its actions, then a bounded BFS.
 
 A candidate path is kept if every action is still enabled where it is taken,
 no state it passes through is beyond the model's bounds (the search would not
 have expanded it), and the same property still breaks; the path is cut where
 it first breaks.
 The result is 1-minimal: removing any single action loses the violation.
+ddmin does not find the shortest path; `shortest_nearby` then searches
+breadth-first for a shorter one, where that is cheap.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from raftcheck.search.model import Model, Violation, first_broken, first_broken_step
+from raftcheck.search.bfs import breadth_first
+from raftcheck.search.model import Limits, Model, Violation, first_broken, first_broken_step
 
 MAX_REPLAYS = 5000
+NEARBY_STATES = 100_000
 
 
 def shrink(model: Model, violation: Violation, max_replays: int = MAX_REPLAYS) -> Violation:
@@ -38,6 +42,16 @@ def shrink(model: Model, violation: Violation, max_replays: int = MAX_REPLAYS) -
                 break
             chunks = min(chunks * 2, len(path))
     return Violation(violation.property, message, violation.initial, path)
+
+
+def shortest_nearby(model: Model, violation: Violation, max_states: int = NEARBY_STATES) -> Violation:
+    """A shorter path to the same broken property, by breadth-first search bounded in depth and states."""
+    if len(violation.actions) <= 1:
+        return violation
+    found = breadth_first(model, Limits(max_depth=len(violation.actions) - 1, max_states=max_states)).violation
+    if found is not None and found.property == violation.property and len(found.actions) < len(violation.actions):
+        return found
+    return violation
 
 
 def _replay(model: Model, state: Any, actions: list, wanted: str) -> tuple[list, str] | None:
