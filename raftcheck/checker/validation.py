@@ -48,6 +48,18 @@ class _Merge:
     elected: set[tuple[int, str]] = field(default_factory=set)
     committed: list = field(default_factory=list)
     commit_terms: list[int] = field(default_factory=list)
+    # Invariants memoise per node state and per committed prefix, as they do in the model: a key per
+    # distinct node state (every state is kept, so a key is never reused) and the committed length.
+    keys: dict[int, int] = field(default_factory=dict)
+    kept: list[NodeState] = field(default_factory=list)
+    memo: dict = field(default_factory=dict)
+
+    def key(self, state: NodeState) -> int:
+        key = self.keys.get(id(state))
+        if key is None:
+            key = self.keys[id(state)] = len(self.kept)
+            self.kept.append(state)
+        return key
 
     def update(self, state: NodeState) -> None:
         self.states[state.id] = state
@@ -59,9 +71,9 @@ class _Merge:
 
     def view(self) -> ClusterView:
         names = tuple(sorted(self.states))
-        return ClusterView(names, tuple(self.states[n] for n in names), (), tuple(sorted(self.elected)),
-                           tuple(self.committed), tuple(self.commit_terms), tuple(range(len(names))),
-                           (len(self.committed),), {})
+        nodes = tuple(self.states[n] for n in names)
+        return ClusterView(names, nodes, (), tuple(sorted(self.elected)), tuple(self.committed),
+                           tuple(self.commit_terms), tuple(map(self.key, nodes)), (len(self.committed),), self.memo)
 
 
 def validate(directory: str | Path) -> Validation:
