@@ -175,16 +175,21 @@ def test_membership_requests_get_clear_statuses():
     assert step(leader, AddServerRequest("x", "a", "e"))[1][0].status == Status.CHANGE_IN_PROGRESS
 
 
-def removal_run(notify: bool, rounds: int = 500, **features: bool):
-    """Build n1..n3 through Bootstrap, remove n2, then let the cluster run with no faults."""
-    params = NodeParams(features=Features(notify_removed_servers=notify, **features))
-    cluster = SimulatedCluster(params=params, seed=1)
+def built_cluster(features: Features, seed: int) -> SimulatedCluster:
+    """n1 elects itself, then adds n2 and n3, which boot in Bootstrap mode."""
+    cluster = SimulatedCluster(params=NodeParams(features=features), seed=seed)
     cluster.start("n1")
     cluster.start("n2", bootstrap=True)
     cluster.start("n3", bootstrap=True)
     cluster.run_until(lambda c: c.leader() == "n1")
     for server in ("n2", "n3"):
         cluster.call(lambda target, server=server: AddServerRequest("admin", target, server))
+    return cluster
+
+
+def removal_run(notify: bool, rounds: int = 500, **features: bool):
+    """Build n1..n3 through Bootstrap, remove n2, then let the cluster run with no faults."""
+    cluster = built_cluster(Features(notify_removed_servers=notify, **features), seed=1)
     cluster.call(lambda target: RemoveServerRequest("admin", target, "n2"))
     term = cluster.nodes["n1"].current_term
     for _ in range(rounds):
@@ -215,14 +220,7 @@ def test_thesis_4_2_3_a_removed_server_cannot_depose_a_leader_the_others_hear_fr
 
 
 def test_thesis_4_2_3_the_lease_ends_and_a_dead_leader_is_replaced():
-    params = NodeParams(features=Features(ignore_disruptive_votes=True))
-    cluster = SimulatedCluster(params=params, seed=2)
-    cluster.start("n1")
-    cluster.start("n2", bootstrap=True)
-    cluster.start("n3", bootstrap=True)
-    cluster.run_until(lambda c: c.leader() == "n1")
-    for server in ("n2", "n3"):
-        cluster.call(lambda target, server=server: AddServerRequest("admin", target, server))
+    cluster = built_cluster(Features(ignore_disruptive_votes=True), seed=2)
     cluster.crash("n1")
     cluster.run_until(lambda c: c.leader() in ("n2", "n3"), max_rounds=300)
 

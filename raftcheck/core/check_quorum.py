@@ -12,14 +12,13 @@ from msgspec.structs import replace
 
 from raftcheck.core.messages import Message
 from raftcheck.core.quorum import vote_won
-from raftcheck.core.state import LEADER, NodeState
+from raftcheck.core.state import NodeState
 from raftcheck.core.terms import become_follower
 
 
 def note_heard(state: NodeState, message: Message) -> NodeState:
-    """A leader records that a member spoke to it in this period."""
-    if (state.role is LEADER and state.params.features.check_quorum and message.src in state.config
-            and message.src not in state.heard_from):
+    """A leader records that a member spoke to it in this period (called for leaders only)."""
+    if state.params.features.check_quorum and message.src in state.config and message.src not in state.heard_from:
         return replace(state, heard_from=tuple(sorted(state.heard_from + (message.src,))))
     return state
 

@@ -114,7 +114,9 @@ def handle(state: NodeState, message: Message) -> tuple[NodeState, tuple[Message
                 return state, ()
             if message.term > state.current_term:
                 state = adopt_term(state, message.term)
-        state = note_heard(handler(state, message, out), message)
+        state = handler(state, message, out)
+        if state.role is LEADER:
+            state = note_heard(state, message)
     if state.role is LEADER:
         state = settle_membership(state, out)
     return state, tuple(out)
