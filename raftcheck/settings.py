@@ -103,6 +103,11 @@ class Check(Section):
     goals: Annotated[
         tuple[str, ...], _help("A coverage goal a pass must reach (repeat; see `raftcheck goals`).", flag="--goal")
     ] = ()
+    liveness: Annotated[
+        tuple[str, ...],
+        _help("Check this liveness property under fairness once faults stop (repeat; see `raftcheck liveness`).",
+              flag="--liveness"),
+    ] = ()
     disabled_rules: Annotated[
         tuple[str, ...], _help("Switch a safety rule off (repeat; see `raftcheck rules`).", flag="--disable-rule")
     ] = ()
@@ -279,6 +284,8 @@ def validate(settings: Settings) -> Settings:
         value = getattr(getattr(settings, section), name)
         if value is not None and not least <= value <= most:
             raise SettingsError(f"{section}.{name}", f"expected a number from {least:g} to {most:g}, got {value!r}")
+    if check.liveness and (settings.timing.timer != "fire" or check.search != "bfs"):
+        raise SettingsError("check.liveness", 'liveness is checked with timing.timer = "fire" and check.search = "bfs"')
     if check.search == "dfs" and settings.bounds.max_depth is None:
         raise SettingsError("bounds.max_depth", "depth-first search needs a depth bound")
     return msgspec.structs.replace(

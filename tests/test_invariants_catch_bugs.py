@@ -81,7 +81,9 @@ def test_raftcheck_check_passes_the_gate_on_the_shipped_specs(gate):
     assert result.exit_code == 0, result.output
     specs = [load_spec(p) for p in SPECS.glob("*.toml")]
     proven = {f"{spec.name}+rules" for spec in specs if spec.ci and spec.proof == "quick"}
-    assert set(report) == {spec.name for spec in specs if spec.ci} | proven
+    featured = {f"{spec.name}+{spec.feature}" for spec in specs if spec.ci and spec.feature}
+    assert set(report) == {spec.name for spec in specs if spec.ci} | proven | featured
+    assert len(featured) >= 2 and all(report[name]["verdict"] == "pass" for name in featured)
     assert len(proven) >= 11
     assert all(entry["matches"] for entry in report.values())
     assert all(report[name]["verdict"] == "pass" and report[name]["disabled_rules"] == [] for name in proven)

@@ -2,7 +2,7 @@
 
 core (pure Raft) and search (generic, knows nothing of Raft) sit at the bottom;
 settings on core; the cluster model on core, settings and the search's
-interface; properties on the model; the checker (specs, runs, traces,
+interface; properties and liveness on the model; the checker (specs, runs, traces,
 reports) on all of those; the command line on top. The service sits on the
 core and the settings alone.
 """
@@ -22,14 +22,15 @@ ALLOWED = {
     "settings": BASE | {"core", "settings"},
     "model": BASE | {"core", "settings", "search", "model"},
     "properties": BASE | {"core", "settings", "model", "properties"},
-    "checker": BASE | {"core", "settings", "search", "model", "properties", "recording", "checker"},
+    "liveness": BASE | {"core", "settings", "search", "model", "liveness"},
+    "checker": BASE | {"core", "settings", "search", "model", "properties", "liveness", "recording", "checker"},
     "simulation": {"core", "simulation"},
     "demo": {"core", "simulation", "demo"},
     "linearizability": BASE | {"linearizability"},
     "recording": {"core", "recording"},
     "service": BASE | {"core", "settings", "recording", "service"},
-    "cli": BASE | {"core", "settings", "search", "model", "properties", "checker", "demo", "linearizability", "service",
-            "cli"},
+    "cli": BASE | {"core", "settings", "search", "model", "properties", "liveness", "checker", "demo", "linearizability",
+            "service", "cli"},
     "pytest_plugin": BASE | {"checker"},
     "__init__": BASE | {"checker"},
     "__main__": {"cli"},

@@ -21,7 +21,7 @@ def test_an_empty_spec_and_explore_without_flags_get_the_schema_defaults(tmp_pat
     (tmp_path / "empty.toml").write_text("")
     from_spec = load_spec(tmp_path / "empty.toml").settings
     seen = []
-    monkeypatch.setattr(raftcheck.cli.checking, "run_spec", lambda spec, progress: seen.append(spec) or 1 / 0)
+    monkeypatch.setattr(raftcheck.cli.checking, "run_spec", lambda spec, progress, **options: seen.append(spec) or 1 / 0)
     with pytest.raises(ZeroDivisionError):
         run("explore")
     assert from_spec == seen[0].settings == validate(Settings()) == from_flat({})

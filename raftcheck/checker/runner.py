@@ -11,7 +11,10 @@ from raftcheck.core import handle
 from raftcheck.checker.spec import Spec
 from raftcheck.checker.trace import Trace, trace_of
 from raftcheck.errors import SpecError
+from raftcheck.liveness import LIVENESS_PROPERTIES, check_liveness
+from raftcheck.liveness.graph import StateGraph
 from raftcheck.model.actions import Action
+from raftcheck.model.checks import select
 from raftcheck.model.cluster import RaftClusterModel, coverage_key
 from raftcheck.model.steps import describe_step, matching, step_text
 from raftcheck.model.universe import Handler
@@ -29,6 +32,7 @@ class Result:
     spec: Spec
     search: SearchResult
     trace: Trace | None
+    graph: StateGraph | None = None
 
     @property
     def verdict(self) -> str:
@@ -65,15 +69,19 @@ class Result:
         return "pass" if self.search.exhaustive else f"no violation ({self.search.stopped_because})"
 
 
-def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = handle) -> Result:
-    """Explore the spec's cluster from where its start steps lead."""
+def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = handle, keep_graph: bool = False) -> Result:
+    """Explore the spec's cluster from where its start steps lead (with `keep_graph`, keep a liveness check's graph)."""
     settings = spec.settings
     model = raft_model(settings, handler)
     prefix = start_at(model, spec)
     check = settings.check
     limits = Limits(settings.bounds.max_depth, check.max_states, check.max_seconds)
+    graph = None
     with collector_paused():
-        if check.search == "simulate":
+        if check.liveness:
+            result, graph = check_liveness(model, select(LIVENESS_PROPERTIES, check.liveness, "check.liveness"), limits,
+                                       progress)
+        elif check.search == "simulate":
             walks = Walks(check.walks, check.walk_steps, check.seed)
             result = simulate(model, limits, walks, progress, abstraction=lambda world: coverage_key(model.view(world)))
             if result.violation:
@@ -83,8 +91,9 @@ def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = ha
     trace = None
     if result.violation:
         result.violation.actions[:0] = prefix
+        result.violation.shift(len(prefix))
         trace = trace_of(settings, result.violation)
-    return Result(spec, result, trace)
+    return Result(spec, result, trace, graph if keep_graph else None)
 
 
 @contextmanager

@@ -15,9 +15,11 @@ from typing import Any, Literal
 
 import msgspec
 
+from raftcheck.core import FEATURE_DESCRIPTIONS
 from raftcheck.errors import SettingsError, SpecError
 from raftcheck.model.checks import select
 from raftcheck.model.steps import StepPattern, parse_step
+from raftcheck.liveness import LIVENESS_PROPERTIES
 from raftcheck.properties import RAFT_GOALS, RAFT_INVARIANTS
 from raftcheck.settings import Settings, from_flat, from_tables
 
@@ -33,6 +35,7 @@ class Scenario(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     description: str = ""
     ci: bool = True
     proof: Literal["quick", "slow", "unproven"] = "unproven"
+    feature: str | None = None
     start: tuple[dict[str, Any], ...] = ()
     expect: Expect = Expect()
 
@@ -48,6 +51,7 @@ class Spec:
     description: str = ""
     ci: bool = True
     proof: str = "unproven"
+    feature: str | None = None
     start: tuple[StepPattern, ...] = ()
     expected_verdict: str = "pass"
     expected_invariant: str | None = None
@@ -91,12 +95,19 @@ def spec_of(name: str, path: str, settings: Settings, scenario: Scenario) -> Spe
         except ValueError as error:
             raise SpecError(f"{where}start[{number}]: {error}") from None
     checked = [invariant.name for invariant in select(RAFT_INVARIANTS, settings.check.invariants)]
+    if settings.check.liveness:
+        checked += [p.name for p in select(LIVENESS_PROPERTIES, settings.check.liveness, "check.liveness")]
     select(RAFT_GOALS, settings.check.goals, "check.goals")
     expect = scenario.expect
     if expect.verdict == "violation" and expect.invariant not in checked:
-        raise SpecError(f"{where}expect.invariant: name the invariant expected to break, one of {', '.join(checked)}")
+        raise SpecError(f"{where}expect.invariant: name the property expected to break, one of {', '.join(checked)}")
     if expect.verdict == "pass" and expect.invariant is not None:
         raise SpecError(f"{where}expect.invariant: only a \"violation\" verdict names an invariant")
+    if scenario.feature is not None:
+        if scenario.feature not in FEATURE_DESCRIPTIONS:
+            raise SpecError(f"{where}feature: unknown feature {scenario.feature!r} (see `raftcheck features`)")
+        if expect.verdict != "violation" or scenario.feature in settings.cluster.features:
+            raise SpecError(f"{where}feature: a spec that shows a feature expects a violation with the feature off")
     return Spec(
         name=name,
         path=path,
@@ -104,6 +115,7 @@ def spec_of(name: str, path: str, settings: Settings, scenario: Scenario) -> Spe
         description=scenario.description,
         ci=scenario.ci,
         proof=scenario.proof,
+        feature=scenario.feature,
         start=tuple(start),
         expected_verdict=expect.verdict,
         expected_invariant=expect.invariant,
@@ -131,6 +143,21 @@ def rules_on(spec: Spec) -> Spec:
     return dataclasses.replace(
         spec, name=f"{spec.name}+rules", settings=settings, expected_verdict="pass", expected_invariant=None
     )
+
+
+def feature_runs(specs: list[Spec]) -> list[Spec]:
+    """For each spec that shows a feature, the same spec with that feature on, expected to pass.
+
+    The spec itself finds the violation the feature prevents; this run shows
+    that the feature does prevent it, within the same bounds.
+    """
+    runs = []
+    for spec in specs:
+        if spec.feature is not None:
+            settings = from_flat({"features": (*spec.settings.cluster.features, spec.feature)}, spec.settings)
+            runs.append(dataclasses.replace(spec, name=f"{spec.name}+{spec.feature}", settings=settings, feature=None,
+                                            expected_verdict="pass", expected_invariant=None))
+    return runs
 
 
 def spec_paths(targets: list[str]) -> list[Path]:

@@ -96,19 +96,43 @@ def timeline_table(replayed: Replay) -> Table:
     for name in views[0].names:
         table.add_column(name)
     table.add_row("0", "initial state", *(Text(short_node(n)) for n in views[0].nodes))
+    marks = lasso_marks(replayed)
     for number, (action, view) in enumerate(zip(replayed.actions, views[1:]), 1):
+        if number - 1 in marks:
+            table.add_row("", Text(marks[number - 1], style="bold"))
         before = views[number - 1]
         cells = [Text(short_node(n) if n is not b else "") for n, b in zip(view.nodes, before.nodes)]
         table.add_row(str(number), Text(short_action(action)), *cells)
+    if len(replayed.actions) in marks:
+        table.add_row("", Text(marks[len(replayed.actions)], style="bold"))
     return table
+
+
+def lasso_marks(replayed: Replay) -> dict[int, str]:
+    """For a lasso: the lines to show after step N (where faults stop, where the loop starts and ends)."""
+    if replayed.loop_start is None:
+        return {}
+    start, end = replayed.loop_start, len(replayed.actions)
+    marks = {replayed.stable_from: "-- no fault from here on --"}
+    marks[start] = (marks.get(start, "") + " -- loop: the steps below repeat for ever --").strip()
+    if end > start:
+        marks[end] = f"-- back to the state after step {start}, up to terms and log indexes --"
+    else:
+        marks[end] = (marks[end] + " (nothing happens: the cluster is stuck)").strip()
+    return marks
 
 
 def timeline_lines(replayed: Replay) -> list[str]:
     """The same timeline for a narrow terminal: each step, then each node it changed on a line of its own."""
     views: list[ClusterView] = replayed.views
     lines = ["0  initial state"] + [f"     {n.id}: {short_node(n)}" for n in views[0].nodes]
+    marks = lasso_marks(replayed)
     for number, (action, view) in enumerate(zip(replayed.actions, views[1:]), 1):
+        if number - 1 in marks:
+            lines.append(marks[number - 1])
         before = views[number - 1]
         lines.append(f"{number}  {short_action(action)}")
         lines += [f"     {n.id}: {short_node(n)}" for n, b in zip(view.nodes, before.nodes) if n is not b]
+    if len(replayed.actions) in marks:
+        lines.append(marks[len(replayed.actions)])
     return lines

@@ -14,6 +14,7 @@ import msgspec
 
 from raftcheck.core import handle
 from raftcheck.errors import SettingsError, TraceError
+from raftcheck.liveness.replay import lasso_problem
 from raftcheck.model.actions import Action
 from raftcheck.model.cluster import ClusterView
 from raftcheck.model.universe import Handler
@@ -34,6 +35,8 @@ class Trace(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     initial: int
     actions: tuple[Action, ...]
     format: int = FORMAT
+    loop_start: int | None = None
+    stable_from: int | None = None
 
 
 class _RawTrace(msgspec.Struct, forbid_unknown_fields=True):
@@ -45,6 +48,8 @@ class _RawTrace(msgspec.Struct, forbid_unknown_fields=True):
     initial: int
     actions: tuple[Action, ...]
     format: int = FORMAT
+    loop_start: int | None = None
+    stable_from: int | None = None
 
 
 @dataclass
@@ -53,6 +58,8 @@ class Replay:
     actions: tuple[Action, ...]
     broken: tuple[str, str] | None
     error: str | None
+    loop_start: int | None = None
+    stable_from: int | None = None
 
     @property
     def confirms(self) -> bool:
@@ -60,7 +67,8 @@ class Replay:
 
 
 def trace_of(settings: Settings, violation: Violation) -> Trace:
-    return Trace(settings, violation.property, violation.message, violation.initial, tuple(violation.actions))
+    return Trace(settings, violation.property, violation.message, violation.initial, tuple(violation.actions),
+                 loop_start=violation.loop_start, stable_from=violation.stable_from)
 
 
 def trace_document(trace: Trace) -> bytes:
@@ -82,7 +90,13 @@ def load_trace(path: str | Path) -> Trace:
         settings = from_tables(raw.settings)
     except SettingsError as error:
         raise TraceError(f"{path}: settings.{error}") from None
-    return Trace(settings, raw.invariant, raw.message, raw.initial, raw.actions)
+    lasso = (raw.stable_from, raw.loop_start)
+    if lasso != (None, None) and not (lasso[0] is not None and lasso[1] is not None
+                                      and 0 <= lasso[0] <= lasso[1] <= len(raw.actions)):
+        raise TraceError(f"{path}: stable_from and loop_start must both be given, 0 <= stable_from <= loop_start "
+                         f"<= {len(raw.actions)}")
+    return Trace(settings, raw.invariant, raw.message, raw.initial, raw.actions, loop_start=raw.loop_start,
+                 stable_from=raw.stable_from)
 
 
 def replay(trace: Trace, handler: Handler = handle) -> Replay:
@@ -95,6 +109,7 @@ def replay(trace: Trace, handler: Handler = handle) -> Replay:
     if not 0 <= trace.initial < len(initials):
         return Replay([], trace.actions, None, f"initial state {trace.initial} does not exist")
     world = initials[trace.initial]
+    worlds = [world]
     views = [model.view(world)]
     broken = first_broken(model.properties, world)
     for number, action in enumerate(trace.actions, 1):
@@ -108,5 +123,20 @@ def replay(trace: Trace, handler: Handler = handle) -> Replay:
             model.properties, successor
         )
         world = successor
+        worlds.append(world)
         views.append(model.view(world))
+    if trace.loop_start is not None and not broken:
+        return confirm_lasso(model, trace, worlds, views)
     return Replay(views, trace.actions, broken, None if broken else "no invariant breaks at the end of the trace")
+
+
+def confirm_lasso(model, trace: Trace, worlds: list, views: list[ClusterView]) -> Replay:
+    """A lasso replays when its fault-free steps are fair steps, its loop comes back and repeats, and it breaks
+    the property it names."""
+    marks = {"loop_start": trace.loop_start, "stable_from": trace.stable_from}
+    start = trace.stable_from
+    problem, how = lasso_problem(model, trace.invariant, worlds[start:], trace.actions[start:],
+                                 trace.loop_start - start, start)
+    if problem is not None:
+        return Replay(views, trace.actions, None, problem, **marks)
+    return Replay(views, trace.actions, (trace.invariant, how), None, **marks)

@@ -7,14 +7,15 @@ import sys
 from pathlib import Path
 
 import click
+import networkx
 from rich.console import Console
 
 from raftcheck.checker.progress import progress_reporter
 from raftcheck.checker.reports import json_document, junit_document, result_line
 from raftcheck.checker.runner import Result, run_spec
 from raftcheck.checker.sequence_view import counterexample_page
-from raftcheck.checker.spec import Scenario, load_spec, proofs, spec_of, spec_paths
-from raftcheck.checker.timeline import timeline_lines, timeline_table
+from raftcheck.checker.spec import Scenario, feature_runs, load_spec, proofs, spec_of, spec_paths
+from raftcheck.checker.timeline import short_action, short_node, timeline_lines, timeline_table
 from raftcheck.checker.trace import Replay, Trace, load_trace, replay, trace_document
 from raftcheck.checker.validation import validate as validate_run
 from raftcheck.cli.options import flag_error, given, parse_step_flag, settings_from_flags, settings_options
@@ -22,12 +23,17 @@ from raftcheck.cli.output import check_output_path, console, fail, fits, log, wr
 from raftcheck.core import FEATURE_DESCRIPTIONS, RULE_DESCRIPTIONS
 from raftcheck.demo import build_and_replicate, render_timeline
 from raftcheck.errors import RaftcheckError, SettingsError
+from raftcheck.liveness import LIVENESS_PROPERTIES
 from raftcheck.properties import RAFT_GOALS
 from raftcheck.settings import all_fields, field_named
 
 DEFAULT_SPECS = Path(__file__).resolve().parent.parent.parent / "specs"
 LIMIT_FIELDS = [field_named("max_states"), field_named("max_seconds"), field_named("walks"), field_named("walk_steps"),
                 field_named("seed")]
+GRAPH_FORMATS = {
+    ".graphml": lambda graph: "\n".join(networkx.generate_graphml(graph)).encode(),
+    ".dot": lambda graph: networkx.nx_pydot.to_pydot(graph).to_string().encode(),
+}
 SIMULATE_HELP = "Random walks instead of exhaustive search (same as --search simulate; see --walks, --walk-steps, --seed)."
 
 
@@ -61,7 +67,7 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
     if quick:
         specs = [spec for spec in specs if spec.ci]
     tiers = ("quick", "slow", "unproven") if with_rules_on else ("quick",) if quick else ("quick", "slow")
-    specs += proofs(specs, tiers)
+    specs += proofs(specs, tiers) + feature_runs(specs)
     overrides = given(limits, LIMIT_FIELDS) | ({"search": "simulate"} if simulate else {})
     if overrides:
         specs = [dataclasses.replace(s, settings=settings_from_flags(overrides, s.settings)) for s in specs]
@@ -102,13 +108,18 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
               help='A scripted first step, as a TOML inline table, e.g. \'{ timer = "n1" }\' (repeat).')
 @click.option("--trace", "trace_path", metavar="FILE", help="Save a counterexample as JSON here (- for stdout).")
 @click.option("--simulate", is_flag=True, help=SIMULATE_HELP)
-def explore(start, trace_path, simulate, **values) -> None:
+@click.option("--graph", "graph_path", metavar="FILE",
+              help="With --liveness: write the fault-free state graph as GraphML (.graphml) or DOT (.dot).")
+def explore(start, trace_path, simulate, graph_path, **values) -> None:
     """Explore a cluster described by flags (the settings a spec has); print the verdict.
 
     Exit status: 0 pass, 1 violation, 2 bad input, 3 stopped early (partial) or a goal not reached.
     """
     check_output_path(trace_path, "--trace")
+    check_output_path(graph_path, "--graph")
     settings = settings_from_flags(given(values, all_fields()) | ({"search": "simulate"} if simulate else {}))
+    if graph_path and (not settings.check.liveness or Path(graph_path).suffix not in GRAPH_FORMATS):
+        fail(f"--graph {graph_path}: needs --liveness and a file name ending in {' or '.join(GRAPH_FORMATS)}")
     scenario = Scenario(start=tuple(parse_step_flag(step) for step in start))
     try:
         spec = spec_of("explore", "", settings, scenario)
@@ -119,10 +130,15 @@ def explore(start, trace_path, simulate, **values) -> None:
     out = log if trace_path == "-" else console
     try:
         with progress_reporter(log, spec.name) as progress:
-            result = run_spec(spec, progress)
+            result = run_spec(spec, progress, keep_graph=graph_path is not None)
     except RaftcheckError as error:
         fail(str(error))
     out.print(result_line(result, show_expectation=False), markup=False)
+    if graph_path and result.graph is not None:
+        exported = result.graph.networkx(short_action, short_node)
+        write_output(graph_path, GRAPH_FORMATS[Path(graph_path).suffix](exported))
+        log.print(f"wrote {graph_path}: {exported.number_of_nodes():,} states, {exported.number_of_edges():,} steps",
+                  markup=False)
     if result.trace is not None:
         _print_counterexample(result.trace, out)
         if trace_path:
@@ -149,7 +165,10 @@ def replay_command(trace_file: str) -> None:
     name, message = replayed.broken
     if name != trace.invariant:
         fail(f"the trace breaks {name}, not {trace.invariant} as recorded: {message}", code=1)
-    console.print(f"confirmed: {name} breaks after step {len(trace.actions)}: {message}", markup=False)
+    if trace.loop_start is not None:
+        console.print(f"confirmed: {name} does not hold on this lasso: {message}", markup=False)
+    else:
+        console.print(f"confirmed: {name} breaks after step {len(trace.actions)}: {message}", markup=False)
 
 
 @click.command()
@@ -219,6 +238,15 @@ def goals() -> None:
         console.print(f"{goal.name:<{width}}  {goal.check.__doc__}", markup=False)
 
 
+@click.command(name="liveness")
+def liveness_command() -> None:
+    """List the liveness properties a spec can check (`check.liveness`), each with its form."""
+    width = max(len(p.name) for p in LIVENESS_PROPERTIES)
+    for prop in LIVENESS_PROPERTIES:
+        form = "eventually" if prop.form == "eventually" else "eventually always"
+        console.print(f"{prop.name:<{width}}  {form:<17}  {prop.explanation}", markup=False)
+
+
 @click.command()
 @click.option("--seed", default=7, show_default=True, help="Seed for message order and loss.")
 @click.option("--loss", default=0.1, show_default=True, type=click.FloatRange(0.0, 0.5), help="Message loss rate.")
@@ -245,4 +273,4 @@ def _print_timeline(replayed: Replay, out: Console) -> None:
             out.print(line, markup=False)
 
 
-COMMANDS = (check, explore, replay_command, view, validate, rules, features, goals, demo)
+COMMANDS = (check, explore, replay_command, view, validate, rules, features, goals, liveness_command, demo)

@@ -12,6 +12,7 @@ from raftcheck.core.replication import (
     append_as_leader,
     broadcast_append_entries,
     fresh_progress,
+    removed_by_newest_config,
     replication_targets,
 )
 from raftcheck.core.state import BOOTSTRAP, CANDIDATE, LEADER, NodeState
@@ -87,13 +88,17 @@ def handle_request_vote_response(state: NodeState, message: RequestVoteResponse,
     return state
 
 
+def _to_notify(state: NodeState) -> tuple[str, ...]:
+    return removed_by_newest_config(state) if state.params.features.notify_removed_servers else ()
+
+
 def become_leader(state: NodeState, out: list[Message]) -> NodeState:
     """Take office: the first leader writes the configuration into the log, then a no-op."""
     state = replace(
         state,
         role=LEADER,
         leader_id=state.id,
-        progress=fresh_progress(state, replication_targets(state)),
+        progress=fresh_progress(state, replication_targets(state) + _to_notify(state)),
         catchup=None,
         pending_changes=(),
         heartbeat_elapsed=0,

@@ -28,16 +28,35 @@ from raftcheck.core.terms import become_follower
 def replication_targets(state: NodeState) -> tuple[str, ...]:
     """Peers the leader replicates to: the configuration, plus a server catching up.
 
-    With notify_removed_servers, also the servers an uncommitted configuration
-    entry removes, until it commits: they learn from it that they are out.
+    With notify_removed_servers, also every other server the leader still
+    tracks: one its newest configuration entry removed, until it acknowledges
+    that entry (see `notified_of_removal`) and so learns that it is out.
+    Stopping at commit instead is not enough: the checker found a lasso where
+    the entry commits while the removed server campaigns, and the removed
+    server never hears of it.
     """
     peers = tuple(server for server in state.config if server != state.id)
     if state.catchup is not None and state.catchup.server not in peers:
         peers += (state.catchup.server,)
-    if state.params.features.notify_removed_servers and state.config_index > state.commit_index:
-        previous, _ = latest_config(state.log[: state.config_index - 1], state.id, False)
-        peers += tuple(server for server in previous if server != state.id and server not in peers)
+    if state.params.features.notify_removed_servers:
+        peers += tuple(p.peer for p in state.progress if p.peer not in peers and p.peer != state.id)
     return peers
+
+
+def removed_by_newest_config(state: NodeState) -> tuple[str, ...]:
+    """The servers the newest configuration entry took out (read once, when a leader takes office)."""
+    if state.config_index <= 1:
+        return ()
+    previous, _ = latest_config(state.log[: state.config_index - 1], state.id, False)
+    return tuple(server for server in previous if server not in state.config and server != state.id)
+
+
+def notified_of_removal(state: NodeState, peer: str) -> NodeState:
+    """A removed server that has the entry removing it is no longer tracked, so no longer sent to."""
+    catching_up = state.catchup is not None and state.catchup.server == peer
+    if peer in state.config or catching_up or progress_of(state, peer).match_index < state.config_index:
+        return state
+    return replace(state, progress=tuple(p for p in state.progress if p.peer != peer))
 
 
 def progress_of(state: NodeState, peer: str) -> Progress:
@@ -139,6 +158,10 @@ def handle_append_entries_response(
         match = max(progress.match_index, message.match_index)
         state = with_progress(state, Progress(message.src, max(progress.next_index, match + 1), match))
         state = advance_commit(state, out)
+        if message.src not in state.config:
+            state = notified_of_removal(state, message.src)
+            if message.src not in replication_targets(state):
+                return state
         if progress_of(state, message.src).next_index <= len(state.log):
             state = send_append_entries(state, message.src, out)
         return state

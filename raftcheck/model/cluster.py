@@ -237,6 +237,17 @@ class RaftClusterModel:
                     request = u.message(RemoveServerRequest(CLIENT, name, server))
                     yield RemoveServer(name, server), self._step(world, position, request, None, CHANGES)
 
+    def deliver(self, world: World, message: int) -> World:
+        """`world` after one copy of the interned `message` reaches its destination."""
+        return self._step(world, self.universe.destination[message], message, message)
+
+    def fire_timer(self, world: World, position: int) -> World | None:
+        """`world` after the node at `position` lets its next timer fire, or None if it has none."""
+        ticks = ticks_until_timer(self.universe.node_states[world.nodes[position]])
+        if ticks is None:
+            return None
+        return self._step(world, position, self._tick if ticks == 1 else self.universe.message(Tick(ticks)), None)
+
     def next_state(self, world: World, action: Action) -> World:
         """Replay one action; ValueError if it is not enabled in `world`."""
         for candidate, successor in self.successors(world):

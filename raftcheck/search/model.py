@@ -63,12 +63,25 @@ class Limits:
 
 @dataclass
 class Violation(Generic[A]):
-    """A broken property and the path to it: the initial state's index, then the actions."""
+    """A broken property and the path to it: the initial state's index, then the actions.
+
+    A liveness violation is a lasso: no fault from step `stable_from` on, and
+    the steps from `loop_start` to the end repeat for ever.
+    """
 
     property: str
     message: str
     initial: int
     actions: list[A]
+    loop_start: int | None = None
+    stable_from: int | None = None
+
+    def shift(self, steps: int) -> None:
+        """The path got `steps` actions in front: move the lasso's marks with it."""
+        if self.loop_start is not None:
+            self.loop_start += steps
+        if self.stable_from is not None:
+            self.stable_from += steps
 
 
 @dataclass

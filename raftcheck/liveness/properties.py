@@ -1,0 +1,72 @@
+"""Raft's liveness properties: what must eventually happen once faults stop.
+
+Each property is "eventually P" (some state after the last fault satisfies
+P) or "eventually always P" (from some point on, every state, or every step,
+satisfies P). They read only what the quotient keeps: roles, configurations,
+and the order of terms and indexes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal, NamedTuple
+
+from raftcheck.core import NodeState, Role
+from raftcheck.model.actions import Action, FireTimer
+
+Nodes = tuple[NodeState, ...]
+LEADER, BOOTSTRAP = Role.LEADER, Role.BOOTSTRAP
+
+
+class LivenessProperty(NamedTuple):
+    """`holds(nodes)` for a state property, `holds(before, action, after)` for a step property."""
+
+    name: str
+    form: Literal["eventually", "eventually_always"]
+    holds: Callable[..., bool]
+    on_steps: bool
+    explanation: str
+
+
+def latest_config(nodes: Nodes) -> tuple[str, ...]:
+    """The configuration of the node whose log holds the newest configuration entry (highest index, then term)."""
+    newest = max(nodes, key=lambda n: (n.config_index, n.log[n.config_index - 1].term if n.config_index else -1))
+    return newest.config
+
+
+def _serving_leader(nodes: Nodes) -> bool:
+    return any(n.role is LEADER and n.id in n.config for n in nodes)
+
+
+def _no_term_rises(before: Nodes, action: Action, after: Nodes) -> bool:
+    return all(b.current_term == a.current_term for b, a in zip(before, after))
+
+
+def _no_outsider_campaigns(before: Nodes, action: Action, after: Nodes) -> bool:
+    if type(action) is not FireTimer:
+        return True
+    members = latest_config(after)
+    for b, a in zip(before, after):
+        if a.id == action.node and a.current_term > b.current_term:
+            return a.id in members or a.role is BOOTSTRAP
+    return True
+
+
+def _commits_everywhere(nodes: Nodes) -> bool:
+    members = set(latest_config(nodes))
+    commits = {n.commit_index for n in nodes if n.id in members}
+    return len(commits) <= 1
+
+
+LIVENESS_PROPERTIES: tuple[LivenessProperty, ...] = (
+    LivenessProperty("LeaderElected", "eventually", _serving_leader, False,
+                     "Some member of its own configuration is eventually leader."),
+    LivenessProperty("LeaderStaysElected", "eventually_always", _serving_leader, False,
+                     "From some point on there is always a leader that is a member of its own configuration."),
+    LivenessProperty("TermsStopGrowing", "eventually_always", _no_term_rises, True,
+                     "From some point on no step raises any node's term: elections stop."),
+    LivenessProperty("RemovedServersStopCampaigning", "eventually_always", _no_outsider_campaigns, True,
+                     "From some point on no server outside the newest configuration starts an election."),
+    LivenessProperty("CommitsReachEveryMember", "eventually_always", _commits_everywhere, False,
+                     "From some point on every member of the newest configuration has the same commit index."),
+)

@@ -1,0 +1,105 @@
+"""Lassos on the concrete cluster: the quotient's cycle, replayed lap after lap with real terms and indexes.
+
+A cycle of the quotient is a claim that the cluster can repeat the same
+behaviour for ever, each lap with higher terms and a longer log. The claim
+is checked by running it: each lap, from the concrete state it starts in,
+takes for each edge of the cycle a fault-free step of the same kind whose
+successor has the edge's quotient, and must end where it started, up to the
+quotient. A lasso is reported only once it has done that for LAPS laps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from raftcheck.liveness.fairness import fair_steps
+from raftcheck.liveness.properties import LIVENESS_PROPERTIES, LivenessProperty
+from raftcheck.liveness.quotient import quotient
+from raftcheck.model.actions import Action, Deliver, FireTimer
+from raftcheck.model.cluster import RaftClusterModel, World
+
+LAPS = 3
+
+
+def follow(model: RaftClusterModel, world: World, path: Sequence[tuple[Action, World]]) -> list[tuple[Action, World]] | None:
+    """Concrete steps from `world` that track `path` (each action's kind, and each target's quotient)."""
+    steps = []
+    for wanted, target in path:
+        for step in fair_steps(model, world):
+            if _same_kind(step.action, wanted) and quotient(step.successor, model.universe) == target:
+                steps.append((step.action, step.successor))
+                world = step.successor
+                break
+        else:
+            return None
+    return steps
+
+
+def repeats(model: RaftClusterModel, world: World, cycle: Sequence[tuple[Action, World]], laps: int = LAPS) -> bool:
+    """The cycle (actions and the quotients they lead to) runs `laps` more times from `world`, ending in its class."""
+    home = quotient(world, model.universe)
+    for _ in range(laps):
+        steps = follow(model, world, cycle)
+        if steps is None or (steps and quotient(steps[-1][1], model.universe) != home):
+            return False
+        if steps:
+            world = steps[-1][1]
+    return True
+
+
+def broken_on_loop(prop: LivenessProperty, model: RaftClusterModel, states: list[World],
+                   actions: Sequence[Action], loop_start: int, stable_from: int) -> str | None:
+    """How the run breaks `prop`, given its states (one more than actions), or None if it does not.
+
+    "eventually P": P fails in every state from where faults stop; "eventually
+    always P": P fails somewhere on the loop (in a state, or on a step).
+    """
+    nodes = [tuple(model.universe.node_states[n] for n in world.nodes) for world in states]
+    if prop.form == "eventually":
+        if any(prop.holds(n) for n in nodes[stable_from:]):
+            return None
+        return "it never holds once faults stop"
+    if prop.on_steps:
+        for number in range(loop_start, len(actions)):
+            if not prop.holds(nodes[number], actions[number], nodes[number + 1]):
+                return f"step {number - loop_start + 1} of every lap breaks it"
+        return None
+    for number in range(loop_start, len(nodes)):
+        if not prop.holds(nodes[number]):
+            return f"it fails {number - loop_start} steps into every lap"
+    return None
+
+
+def _same_kind(action: Action, wanted: Action) -> bool:
+    if type(wanted) is FireTimer:
+        return action == wanted
+    return type(action) is Deliver and type(wanted) is Deliver and type(action.message) is type(wanted.message)
+
+
+def lasso_problem(model: RaftClusterModel, name: str, worlds: Sequence[World], actions: Sequence[Action],
+                  loop_start: int, first_step: int = 0) -> tuple[str | None, str | None]:
+    """(what is wrong, None), or (None, how the lasso breaks property `name`).
+
+    `worlds` and `actions` run from where faults stop (`first_step` actions
+    into the whole trace); the loop is the actions from `loop_start` on.
+    """
+    prop = next((p for p in LIVENESS_PROPERTIES if p.name == name), None)
+    if prop is None:
+        return f"{name!r} is not a liveness property", None
+    for number, action in enumerate(actions):
+        if action not in [step.action for step in fair_steps(model, worlds[number])]:
+            return (f"step {first_step + number + 1} is not a fault-free step (a fault, a request, "
+                    "or a timer while messages are in flight or heartbeats arrive)"), None
+    u = model.universe
+    if quotient(worlds[loop_start], u) != quotient(worlds[-1], u):
+        return "the loop does not come back to the state it started in (up to terms and log indexes)", None
+    cycle = [(actions[i], quotient(worlds[i + 1], u)) for i in range(loop_start, len(actions))]
+    if not repeats(model, worlds[-1], cycle):
+        return f"the loop does not run {LAPS} more laps", None
+    how = broken_on_loop(prop, model, list(worlds), actions, loop_start, 0)
+    if how is None:
+        return f"{name} holds on this lasso", None
+    lap = f"steps {first_step + loop_start + 1} to {first_step + len(actions)}" if len(actions) > loop_start else \
+        f"the state after step {first_step + loop_start}"
+    return None, (f"faults stop after step {first_step}, then {lap} repeat for ever "
+                  f"(checked for {LAPS} more laps, terms and log indexes growing); {how}")
