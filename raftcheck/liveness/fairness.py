@@ -8,8 +8,9 @@ well below the election timeout):
 - delivering a message in flight;
 - a node's next timer firing, but only when no message is in flight (every
   message is delivered before any timer fires), and a follower's or
-  candidate's election timer only if no leader with a term at least its own
-  sends it heartbeats (heartbeats come before election timeouts).
+  candidate's election timer only if no leader's next heartbeat (what the
+  core sends when the leader's timer fires) carries it an AppendEntries of a
+  term at least its own: heartbeats come before election timeouts.
 
 Fairness is strong and per step: each message value in flight, and each
 node's timer, that is enabled infinitely often is taken infinitely often.
@@ -22,8 +23,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from raftcheck.core import NodeState, Role
-from raftcheck.core.replication import replication_targets
+from raftcheck.core import AppendEntriesRequest, NodeState, Role
 from raftcheck.model.actions import Action, Deliver, FireTimer
 from raftcheck.model.cluster import RaftClusterModel, World
 
@@ -44,12 +44,11 @@ def fair_steps(model: RaftClusterModel, world: World) -> list[FairStep]:
     steps: list[FairStep] = []
     if not world.network:
         states = [u.node_states[n] for n in world.nodes]
+        fired = [model.fire_timer(world, position) for position in range(len(states))]
+        covered = _sent_heartbeats(model, states, fired)
         for position, state in enumerate(states):
-            if state.role is not LEADER and _hears_heartbeats(state, states):
-                continue
-            fired = model.fire_timer(world, position)
-            if fired is not None:
-                steps.append(FairStep(("timer", position), FireTimer(model.names[position]), fired))
+            if fired[position] is not None and (state.role is LEADER or state.id not in covered):
+                steps.append(FairStep(("timer", position), FireTimer(model.names[position]), fired[position]))
     previous = None
     for message in world.network:
         if message != previous:
@@ -58,9 +57,18 @@ def fair_steps(model: RaftClusterModel, world: World) -> list[FairStep]:
     return steps
 
 
-def _hears_heartbeats(state: NodeState, states: list[NodeState]) -> bool:
-    """Some leader whose term is at least this node's sends it heartbeats."""
-    return any(
-        other.role is LEADER and other.current_term >= state.current_term and state.id in replication_targets(other)
-        for other in states
-    )
+def _sent_heartbeats(model: RaftClusterModel, states: list[NodeState], fired: list[World | None]) -> set[str]:
+    """The nodes to which a leader's next timer sends an AppendEntries of a term at least theirs.
+
+    Read from what the core actually sends, so a core that stops sending
+    heartbeats lets its followers time out.
+    """
+    u = model.universe
+    term = {state.id: state.current_term for state in states}
+    covered = set()
+    for state, after in zip(states, fired):
+        if state.role is LEADER and after is not None:
+            for message in map(u.messages.__getitem__, after.network):
+                if type(message) is AppendEntriesRequest and message.term >= term.get(message.dst, message.term + 1):
+                    covered.add(message.dst)
+    return covered

@@ -39,7 +39,8 @@ def select(catalogue: Sequence[Any], names: Sequence[str], key: str = "check.inv
     known = {check.name: check for check in catalogue}
     for name in names:
         if name not in known:
-            noun = key.rsplit(".", 1)[-1].removesuffix("s")
+            last = key.rsplit(".", 1)[-1]
+            noun = "liveness property" if last == "liveness" else last.removesuffix("s")
             raise SettingsError(key, f"unknown {noun} {name!r}; known: {', '.join(known)}")
     return [known[name] for name in dict.fromkeys(names)] if names else list(catalogue)
 

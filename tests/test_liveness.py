@@ -1,0 +1,207 @@
+"""Liveness under fairness: the quotient, the fair-cycle search, lassos that replay, and bugs only liveness sees."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import networkx as nx
+import pytest
+from click.testing import CliRunner
+from msgspec.structs import replace
+
+from raftcheck.checker.api import check
+from raftcheck.checker.spec import Scenario, Spec, feature_runs, load_spec, spec_of
+from raftcheck.checker.trace import load_trace, replay, trace_document
+from raftcheck.cli import main
+from raftcheck.core import (
+    AppendEntriesRequest,
+    Entry,
+    Noop,
+    RequestVoteResponse,
+    Role,
+    Tick,
+    handle,
+)
+from raftcheck.errors import SettingsError, TraceError
+from raftcheck.liveness.graph import Edge, StateGraph
+from raftcheck.liveness.lassos import fair_components
+from raftcheck.liveness.quotient import quotient
+from raftcheck.properties import raft_model
+from raftcheck.settings import from_flat
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+# A 3-node cluster whose initial configuration is committed, with one write: small enough for a second.
+SMALL = {"nodes": 3, "max_term": 2, "max_log": 3, "max_in_flight": 3, "client_requests": 1}
+
+
+def small(properties: tuple[str, ...], **more) -> dict:
+    return {**SMALL, "liveness": properties, **more}
+
+
+# ---- the quotient ----------------------------------------------------------
+
+
+def test_the_quotient_renumbers_terms_in_order_and_closes_wide_gaps():
+    model = raft_model(from_flat({"nodes": 3}))
+    u = model.universe
+    world = model.initial_states()[0]
+    nodes = [u.node_states[n] for n in world.nodes]
+    raised = [replace(nodes[0], current_term=9), replace(nodes[1], current_term=5), nodes[2]]
+    shifted = world._replace(nodes=tuple(u.node(n) for n in raised))
+    canon = [u.node_states[n] for n in quotient(shifted, u).nodes]
+    assert [n.current_term for n in canon] == [4, 2, 0]  # 0, 5, 9: gaps of 5 and 4 become 2 and 2
+    again = world._replace(nodes=tuple(u.node(n) for n in [replace(raised[0], current_term=10),
+                                                            replace(raised[1], current_term=6), raised[2]]))
+    assert quotient(again, u) == quotient(shifted, u)  # 0, 6, 10 is the same class
+    assert quotient(world, u).nodes == world.nodes  # already canonical: untouched
+
+
+def test_the_quotient_drops_a_noop_nothing_points_at_and_shifts_indexes():
+    model = raft_model(from_flat({"nodes": 3}))
+    u = model.universe
+    world = model.initial_states()[0]
+    nodes = [u.node_states[n] for n in world.nodes]
+    log = nodes[0].log + (Entry(1, Noop()), Entry(2, Noop()))
+    longer = [replace(n, log=log, commit_index=3, current_term=2) for n in nodes]
+    canon = [u.node_states[n] for n in quotient(world._replace(nodes=tuple(map(u.node, longer))), u).nodes]
+    assert all(len(n.log) == 2 and n.commit_index == 2 and n.log[-1].term == 2 for n in canon)
+    pointed_at = [replace(n, commit_index=2) if i == 0 else n for i, n in enumerate(longer)]
+    kept = [u.node_states[n] for n in quotient(world._replace(nodes=tuple(map(u.node, pointed_at))), u).nodes]
+    assert all(len(n.log) == 3 for n in kept)  # n1's commit index points at the no-op: it stays
+
+
+# ---- fair components -------------------------------------------------------
+
+
+def test_a_cycle_that_neglects_an_enabled_obligation_is_not_fair():
+    graph = StateGraph()
+    a, b, c = "a", "b", "c"
+    step = lambda target, obligation: Edge((target, obligation, None, ()))  # noqa: E731
+    graph.edges = {a: [step(b, ("timer", 0)), step(c, ("deliver", 7))], b: [step(a, ("timer", 1))], c: []}
+    assert list(fair_components(graph, {a, b, c})) == [{c}]  # a-b never delivers message 7: only c is fair
+    graph.edges[b].append(step(a, ("deliver", 7)))
+    assert {frozenset(x) for x in fair_components(graph, {a, b, c})} == {frozenset({a, b}), frozenset({c})}
+
+
+# ---- specs: a lasso without the feature, a pass with it ---------------------
+
+
+@pytest.fixture(scope="module")
+def lassos() -> dict:
+    """The two feature specs' lassos (their runs with the feature on pass in the `check --quick` gate)."""
+    names = ["liveness_removed_server_disrupts", "liveness_removed_server_campaigns"]
+    return {name: (load_spec(SPECS / f"{name}.toml"), check(SPECS / f"{name}.toml")) for name in names}
+
+
+@pytest.mark.parametrize("name", ["liveness_removed_server_disrupts", "liveness_removed_server_campaigns"])
+def test_each_feature_spec_finds_a_lasso_that_replays(lassos, name, tmp_path):
+    spec, result = lassos[name]
+    assert result.verdict == "violation" and result.invariant == spec.expected_invariant
+    trace = result.trace
+    assert trace.stable_from <= trace.loop_start < len(trace.actions)
+    path = tmp_path / "lasso.json"
+    path.write_bytes(trace_document(trace))
+    replayed = replay(load_trace(path))
+    assert replayed.confirms and replayed.broken[0] == spec.expected_invariant
+    feature_run = feature_runs([spec])[0]
+    assert feature_run.settings.cluster.features == (spec.feature,) and feature_run.expected_verdict == "pass"
+
+
+def test_a_tampered_lasso_does_not_replay(lassos):
+    trace = lassos["liveness_removed_server_campaigns"][1].trace
+    assert replay(trace).confirms
+    for broken in (
+        replace(trace, actions=trace.actions[:-1]),  # the loop no longer comes back
+        replace(trace, loop_start=trace.loop_start + 1),  # a loop that starts elsewhere
+        replace(trace, stable_from=0),  # the scripted election and the membership request are not fault-free
+    ):
+        assert not replay(broken).confirms
+
+
+def test_a_correct_cluster_elects_a_leader_that_stays_and_commits_everywhere():
+    result = check(from_flat_spec(small(("LeaderElected", "LeaderStaysElected", "TermsStopGrowing",
+                                          "CommitsReachEveryMember"))))
+    assert result.verdict == "pass", result.found
+    assert result.search.states > 1000
+
+
+def from_flat_spec(values: dict) -> Spec:
+    return Spec("liveness", "", from_flat(values))
+
+
+# ---- bugs only a liveness check sees ----------------------------------------
+
+
+def never_grants_votes(state, message):
+    state, out = handle(state, message)
+    return state, tuple(replace(m, vote_granted=False) if type(m) is RequestVoteResponse else m for m in out)
+
+
+def leader_sends_no_heartbeats(state, message):
+    after, out = handle(state, message)
+    if type(message) is Tick and state.role is Role.LEADER:
+        return after, tuple(m for m in out if not (type(m) is AppendEntriesRequest and not m.entries))
+    return after, out
+
+
+def followers_ignore_the_leader_commit(state, message):
+    if type(message) is AppendEntriesRequest:
+        message = replace(message, leader_commit=min(message.leader_commit, 1))
+    return handle(state, message)
+
+
+@pytest.mark.parametrize("handler, prop", [
+    (never_grants_votes, "LeaderElected"),
+    (leader_sends_no_heartbeats, "LeaderStaysElected"),
+    (followers_ignore_the_leader_commit, "CommitsReachEveryMember"),
+])
+def test_a_core_that_stays_safe_but_stops_making_progress_breaks_liveness(handler, prop):
+    assert check(from_flat_spec(SMALL), handler=handler).verdict == "pass"  # safety alone sees nothing
+    result = check(from_flat_spec(small((prop,))), handler=handler)
+    assert result.verdict == "violation" and result.invariant == prop, result.found
+    assert replay(result.trace, handler).confirms
+
+
+# ---- settings, traces and the command line ----------------------------------
+
+
+def test_liveness_needs_timers_that_fire_and_breadth_first_search():
+    with pytest.raises(SettingsError, match="liveness"):
+        from_flat(small(("LeaderElected",), timer="tick"))
+    with pytest.raises(SettingsError, match="unknown liveness"):
+        spec_of("x", "", from_flat({"liveness": ("Nope",)}), Scenario())
+
+
+def test_a_trace_with_lasso_marks_out_of_range_is_refused(lassos, tmp_path):
+    result = lassos["liveness_removed_server_disrupts"][1]
+    document = msgspec.json.decode(trace_document(result.trace))
+    document["loop_start"] = len(document["actions"]) + 1
+    path = tmp_path / "bad.json"
+    path.write_bytes(msgspec.json.encode(document))
+    with pytest.raises(TraceError, match="loop_start"):
+        load_trace(path)
+
+
+def test_liveness_lists_the_properties_and_explore_exports_the_graph(tmp_path):
+    runner = CliRunner()
+    listed = runner.invoke(main, ["liveness"])
+    assert listed.exit_code == 0 and "TermsStopGrowing" in listed.output and "eventually always" in listed.output
+    flags = ["explore", "--max-term", "1", "--max-log", "2", "--max-in-flight", "3", "--client-requests", "0",
+             "--liveness", "LeaderElected"]
+    result = runner.invoke(main, [*flags, "--graph", str(tmp_path / "g.graphml")])
+    assert result.exit_code == 0, result.output
+    graph = nx.read_graphml(tmp_path / "g.graphml")
+    assert graph.number_of_nodes() > 10 and any(data["start"] for _, data in graph.nodes(data=True))
+    assert all("label" in data for _, _, data in graph.edges(data=True))
+    bad = runner.invoke(main, [*flags, "--graph", str(tmp_path / "g.png")])
+    assert bad.exit_code == 2 and "--graph" in bad.output and "Traceback" not in bad.output
+
+
+def test_replay_shows_where_faults_stop_and_the_loop_starts(lassos, tmp_path):
+    path = tmp_path / "lasso.json"
+    path.write_bytes(trace_document(lassos["liveness_removed_server_disrupts"][1].trace))
+    result = CliRunner().invoke(main, ["replay", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "no fault from here on" in result.output and "loop: the steps below repeat for ever" in result.output
+    assert "confirmed: LeaderStaysElected does not hold on this lasso" in result.output
