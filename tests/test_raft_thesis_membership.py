@@ -17,6 +17,7 @@ from raftcheck.core import (
     RemoveServerRequest,
     RemoveServerResponse,
     RequestVoteRequest,
+    RequestVoteResponse,
     Role,
     Status,
     Tick,
@@ -198,7 +199,7 @@ def removal_run(notify: bool, rounds: int = 500, **features: bool):
 
 
 def test_a_removed_server_that_learns_it_is_out_stops_campaigning():
-    """Feature notify_removed_servers: the leader sends the removing entry to the removed server until it commits."""
+    """Feature notify_removed_servers: the leader sends the removing entry to the removed server until it has it."""
     term, cluster = removal_run(notify=True)
     assert cluster.nodes["n2"].config == ("n1", "n3")
     assert max(node.current_term for node in cluster.nodes.values()) == term, "no election after the removal"
@@ -248,3 +249,38 @@ def test_check_quorum_a_leader_cut_off_from_its_majority_steps_down():
     assert alone.role is Role.FOLLOWER and alone.leader_id is None, "nobody spoke to it in the next period"
     without, _ = step(elect(member("a"))[0], Tick(params.election_timeout_low), Tick(params.election_timeout_low))
     assert without.role is Role.LEADER, "without the feature it leads on, alone"
+
+
+def test_pre_vote_a_removed_server_never_raises_its_term():
+    """Feature pre_vote (thesis 9.6): the removed server asks first, hears no, and starts no election."""
+    term, cluster = removal_run(notify=False, pre_vote=True)
+    assert cluster.nodes["n2"].config == ("n1", "n2", "n3"), "it never learns it is out"
+    assert {node.current_term for node in cluster.nodes.values()} == {term}
+    assert cluster.leader() == "n1"
+
+
+def test_pre_vote_asks_for_the_next_term_without_anyone_taking_it():
+    params = NodeParams(features=Features(pre_vote=True))
+    asking, sent = fire_timer(member("a", params=params))
+    requests = of_type(sent, RequestVoteRequest)
+    assert asking.current_term == 1 and asking.role is Role.FOLLOWER and asking.pre_votes == ("a",)
+    assert {(r.dst, r.term, r.pre_vote) for r in requests} == {("b", 2, True), ("c", 2, True)}
+    voter, answer = step(member("b", params=params), requests[0])
+    assert voter.current_term == 1 and voter.voted_for is None
+    assert answer == [RequestVoteResponse("b", "a", 2, True, True)]
+    candidate, sent = step(asking, answer[0])
+    assert candidate.role is Role.CANDIDATE and candidate.current_term == 2 and candidate.pre_votes == ()
+    assert all(not r.pre_vote and r.term == 2 for r in of_type(sent, RequestVoteRequest))
+
+
+def test_pre_vote_is_refused_to_a_stale_log_and_by_a_server_that_hears_from_a_leader():
+    params = NodeParams(features=Features(pre_vote=True))
+    stale = RequestVoteRequest("c", "b", 2, 0, 0, True)
+    _, answer = step(member("b", params=params), stale)
+    assert answer == [RequestVoteResponse("b", "c", 1, False, True)]
+    follower, _ = step(member("b", params=params), AppendEntriesRequest("a", "b", 1, 1, 1, (), 1))
+    _, answer = step(follower, replace(stale, last_log_index=1, last_log_term=1))
+    assert not answer[0].vote_granted, "it heard from leader a within the minimum election timeout"
+    asking, _ = fire_timer(member("c", params=params))
+    higher, _ = step(asking, RequestVoteResponse("b", "c", 7, False, True))
+    assert higher.current_term == 7 and higher.pre_votes == (), "a refusal from a higher term is adopted"

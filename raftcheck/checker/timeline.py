@@ -47,9 +47,11 @@ def short_message(message: Message) -> str:
             return f"AppendEntries ok {route} match={message.match_index}"
         return f"AppendEntries rejected {route} retry-from={message.conflict_index}"
     if type(message) is RequestVoteRequest:
-        return f"RequestVote {route} last={message.last_log_index}/{message.last_log_term}"
+        kind = "PreVote" if message.pre_vote else "RequestVote"
+        return f"{kind} {route} last={message.last_log_index}/{message.last_log_term}"
     if type(message) is RequestVoteResponse:
-        return f"Vote {'granted' if message.vote_granted else 'denied'} {route}"
+        kind = "Pre-vote" if message.pre_vote else "Vote"
+        return f"{kind} {'granted' if message.vote_granted else 'denied'} {route}"
     return repr(message)
 
 

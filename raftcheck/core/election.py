@@ -24,17 +24,31 @@ def can_campaign(state: NodeState) -> bool:
     return state.role is not BOOTSTRAP and state.role is not LEADER and state.id in state.config
 
 
-def in_leader_lease(state: NodeState) -> bool:
-    """Thesis 4.2.3: this server heard from a current leader (or is one) within the minimum election timeout.
-
-    A RequestVote then comes from a server that cannot win without deposing a
-    healthy leader (a removed or partitioned one), and is ignored.
-    """
-    return (
-        state.params.features.ignore_disruptive_votes
-        and state.leader_id is not None
-        and (state.role is LEADER or state.election_elapsed < state.params.election_timeout_low)
+def heard_from_leader(state: NodeState) -> bool:
+    """This server heard from a current leader (or is one) within the minimum election timeout."""
+    return state.leader_id is not None and (
+        state.role is LEADER or state.election_elapsed < state.params.election_timeout_low
     )
+
+
+def in_leader_lease(state: NodeState) -> bool:
+    """Thesis 4.2.3: a RequestVote that arrives while this server hears from a leader comes from a server
+    that cannot win without deposing a healthy leader (a removed or partitioned one), and is ignored."""
+    return state.params.features.ignore_disruptive_votes and heard_from_leader(state)
+
+
+def time_out(state: NodeState, out: list[Message]) -> NodeState:
+    """The election timer fired: ask for pre-votes first under PreVote, else start an election."""
+    if not state.params.features.pre_vote:
+        return start_election(state, out)
+    state = replace(reset_election_timer(state), pre_votes=(state.id,), leader_id=None)
+    if vote_won(state.config, state.pre_votes):
+        return start_election(state, out)
+    request = RequestVoteRequest(state.id, "", state.current_term + 1, len(state.log), last_term(state.log), True)
+    for server in state.config:
+        if server != state.id:
+            out.append(replace(request, dst=server))
+    return state
 
 
 def start_election(state: NodeState, out: list[Message]) -> NodeState:
@@ -47,6 +61,7 @@ def start_election(state: NodeState, out: list[Message]) -> NodeState:
         voted_for=state.id,
         votes=(state.id,),
         leader_id=None,
+        pre_votes=(),
     )
     if vote_won(state.config, state.votes):
         return become_leader(state, out)
@@ -58,6 +73,8 @@ def start_election(state: NodeState, out: list[Message]) -> NodeState:
 
 
 def handle_request_vote(state: NodeState, message: RequestVoteRequest, out: list[Message]) -> NodeState:
+    if message.pre_vote:
+        return _answer_pre_vote(state, message, out)
     rules = state.params.rules
     waiting = state.role is BOOTSTRAP
     if waiting and rules.bootstrap_does_not_vote:
@@ -74,7 +91,30 @@ def handle_request_vote(state: NodeState, message: RequestVoteRequest, out: list
     return state
 
 
+def _answer_pre_vote(state: NodeState, message: RequestVoteRequest, out: list[Message]) -> NodeState:
+    """Would this server vote for the sender in `message.term`? Answered without changing any state."""
+    granted = (
+        message.term > state.current_term
+        and state.role is not BOOTSTRAP
+        and not heard_from_leader(state)
+        and is_up_to_date(message.last_log_term, message.last_log_index, state.log)
+    )
+    term = message.term if granted else state.current_term
+    out.append(RequestVoteResponse(state.id, message.src, term, granted, True))
+    return state
+
+
+def _count_pre_vote(state: NodeState, message: RequestVoteResponse, out: list[Message]) -> NodeState:
+    asking = state.pre_votes and state.role is not LEADER and message.term == state.current_term + 1
+    if not asking or not message.vote_granted or message.src in state.pre_votes or message.src not in state.config:
+        return state
+    state = replace(state, pre_votes=state.pre_votes + (message.src,))
+    return start_election(state, out) if vote_won(state.config, state.pre_votes) else state
+
+
 def handle_request_vote_response(state: NodeState, message: RequestVoteResponse, out: list[Message]) -> NodeState:
+    if message.pre_vote:
+        return _count_pre_vote(state, message, out)
     if state.role is not CANDIDATE or not message.vote_granted:
         return state
     rules = state.params.rules

@@ -11,12 +11,18 @@ import msgspec
 
 FEATURE_DESCRIPTIONS: dict[str, str] = {
     "notify_removed_servers": (
-        "A leader keeps replicating to a server it is removing until the entry that removes it commits, "
-        "so the server learns it is out and stops campaigning (off in the checker's default; the service turns it on)."
+        "A leader keeps replicating to a server its newest configuration entry removed until that server has the "
+        "entry, so it learns it is out and stops campaigning (off in the checker's default; the service turns it on)."
     ),
     "ignore_disruptive_votes": (
         "Thesis 4.2.3: a server that heard from a current leader within the minimum election timeout ignores "
         "RequestVote: it neither adopts the term nor votes (etcd does this under CheckQuorum)."
+    ),
+    "pre_vote": (
+        "Thesis 9.6: a server that times out first asks whether it would win (a pre-vote for the next term, "
+        "changing no one's term), and starts an election only if a majority would vote for it. A server grants a "
+        "pre-vote only to an up-to-date log and only if it has not heard from a leader within the minimum election "
+        "timeout (etcd's PreVote)."
     ),
     "check_quorum": (
         "A leader that has not heard from a majority within the minimum election timeout steps down "
@@ -30,6 +36,7 @@ class Features(msgspec.Struct, frozen=True, gc=False):
 
     notify_removed_servers: bool = False
     ignore_disruptive_votes: bool = False
+    pre_vote: bool = False
     check_quorum: bool = False
 
     def with_enabled(self, *names: str) -> Features:

@@ -73,18 +73,24 @@ class AppendEntriesResponse(_Value):
 
 
 class RequestVoteRequest(_Value):
+    """`pre_vote`: thesis 9.6, asking whether a vote in `term` would be granted, changing no one's term."""
+
     src: str
     dst: str
     term: int
     last_log_index: int
     last_log_term: int
+    pre_vote: bool = False
 
 
 class RequestVoteResponse(_Value):
+    """A granted pre-vote carries the term asked about, a refused one the voter's own term."""
+
     src: str
     dst: str
     term: int
     vote_granted: bool
+    pre_vote: bool = False
 
 
 # ---- clients and membership ------------------------------------------------

@@ -17,7 +17,7 @@ from raftcheck.core.election import (
     handle_request_vote,
     handle_request_vote_response,
     in_leader_lease,
-    start_election,
+    time_out,
 )
 from raftcheck.core.membership import (
     advance_catchup_clock,
@@ -68,7 +68,7 @@ def handle_tick(state: NodeState, message: Tick, out: list[Message]) -> NodeStat
         return state if elapsed == state.election_elapsed else replace(state, election_elapsed=elapsed)
     elapsed = state.election_elapsed + ticks
     if elapsed >= state.election_timeout:
-        return start_election(state, out)
+        return time_out(state, out)
     return replace(state, election_elapsed=elapsed)
 
 
@@ -97,6 +97,11 @@ _HANDLERS: dict[type, Handler] = {
 _CARRIES_TERM = (AppendEntriesRequest, AppendEntriesResponse, RequestVoteRequest, RequestVoteResponse)
 
 
+def _asks_about_a_term(message: Message) -> bool:
+    """A pre-vote request, or a granted pre-vote, names a term that no one has taken yet: no one adopts it."""
+    return getattr(message, "pre_vote", False) and (type(message) is RequestVoteRequest or message.vote_granted)
+
+
 def handle(state: NodeState, message: Message) -> tuple[NodeState, tuple[Message, ...]]:
     """Apply one message to one node; return its new state and the messages it sends."""
     kind = type(message)
@@ -112,7 +117,7 @@ def handle(state: NodeState, message: Message) -> tuple[NodeState, tuple[Message
                 return state, ()
             if kind is RequestVoteRequest and in_leader_lease(state):
                 return state, ()
-            if message.term > state.current_term:
+            if message.term > state.current_term and not _asks_about_a_term(message):
                 state = adopt_term(state, message.term)
         state = handler(state, message, out)
         if state.role is LEADER:

@@ -186,7 +186,7 @@ def handle_append_entries(state: NodeState, message: AppendEntriesRequest, out: 
         return state
     if state.role is CANDIDATE:
         state = become_follower(state)
-    state = replace(state, leader_id=message.src, election_elapsed=0)
+    state = replace(state, leader_id=message.src, election_elapsed=0, pre_votes=())
     log = state.log
     if prev > len(log):
         out.append(AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, len(log) + 1))

@@ -57,6 +57,8 @@ class NodeState(msgspec.Struct, frozen=True, gc=False):
     log (committed or not, thesis 4.1), remembered with its index so commit and
     truncation can be decided without rescanning the log. `heard_from` is
     CheckQuorum's record: the peers a leader heard from in this period.
+    `pre_votes` (PreVote) are the servers that would vote for this node in the
+    next term; non-empty only while it asks.
     """
 
     id: str
@@ -81,3 +83,4 @@ class NodeState(msgspec.Struct, frozen=True, gc=False):
     heartbeat_elapsed: int
     rng: int
     heard_from: tuple[str, ...] = ()
+    pre_votes: tuple[str, ...] = ()

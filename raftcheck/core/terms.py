@@ -36,9 +36,11 @@ def adopt_term(state: NodeState, term: int) -> NodeState:
         progress=(),
         catchup=None,
         pending_changes=(),
+        pre_votes=(),
     )
 
 
 def become_follower(state: NodeState) -> NodeState:
     """Leave candidacy or leadership within the same term."""
-    return replace(state, role=FOLLOWER, votes=(), progress=(), catchup=None, pending_changes=(), heard_from=())
+    return replace(state, role=FOLLOWER, votes=(), progress=(), catchup=None, pending_changes=(), heard_from=(),
+                   pre_votes=())

@@ -47,6 +47,7 @@ def rename_node(state: NodeState, names: Names) -> NodeState:
         pending_changes=tuple(replace(p, server=name(p.server)) for p in state.pending_changes),
         log=tuple(rename_entry(e, names) for e in state.log),
         heard_from=tuple(sorted(name(s) for s in state.heard_from)),
+        pre_votes=tuple(sorted(name(s) for s in state.pre_votes)),
     )
 
 
