@@ -21,6 +21,7 @@ from raftcheck.core import (
     Role,
     Status,
     Tick,
+    TimeoutNow,
     boot,
     restart,
     ticks_until_timer,
@@ -284,3 +285,38 @@ def test_pre_vote_is_refused_to_a_stale_log_and_by_a_server_that_hears_from_a_le
     asking, _ = fire_timer(member("c", params=params))
     higher, _ = step(asking, RequestVoteResponse("b", "c", 7, False, True))
     assert higher.current_term == 7 and higher.pre_votes == (), "a refusal from a higher term is adopted"
+
+
+def rounds_without_a_leader_after_the_leader_removes_itself(**features: bool) -> int:
+    cluster = built_cluster(Features(notify_removed_servers=True, ignore_disruptive_votes=True, pre_vote=True,
+                                     **features), seed=3)
+    cluster.call(lambda target: RemoveServerRequest("admin", target, "n1"))
+    cluster.run_until(lambda c: c.nodes["n1"].role is not Role.LEADER, max_rounds=100)
+    rounds = 0
+    while cluster.leader() not in ("n2", "n3"):
+        cluster.run_round()
+        rounds += 1
+        assert rounds < 500, "no leader after the removed leader stepped down"
+    return rounds
+
+
+def test_leadership_transfer_hands_over_when_the_leader_removes_itself():
+    """Feature leadership_transfer (thesis 3.10): TimeoutNow to the most up-to-date member, which is elected at once,
+    though leases and PreVote are on; without it the cluster waits out an election timeout."""
+    handed_over = rounds_without_a_leader_after_the_leader_removes_itself(leadership_transfer=True)
+    waited = rounds_without_a_leader_after_the_leader_removes_itself()
+    assert handed_over <= 3 < waited, (handed_over, waited)
+
+
+def test_timeout_now_is_obeyed_only_from_the_current_leader_in_its_term():
+    params = NodeParams(features=Features(leadership_transfer=True, ignore_disruptive_votes=True))
+    follower, _ = step(member("b", params=params), AppendEntriesRequest("a", "b", 1, 1, 1, (), 1))
+    for forged in (TimeoutNow("c", "b", 1), TimeoutNow("a", "b", 0)):
+        assert step(follower, forged)[0] == follower
+    candidate, sent = step(follower, TimeoutNow("a", "b", 1))
+    assert candidate.role is Role.CANDIDATE and candidate.current_term == 2
+    request = next(r for r in of_type(sent, RequestVoteRequest) if r.dst == "c")
+    assert request.transfer
+    voter, _ = step(member("c", params=params), AppendEntriesRequest("a", "c", 1, 1, 1, (), 1))
+    _, answer = step(voter, request)
+    assert answer[0].vote_granted, "a lease does not hold up a handed-over election"

@@ -12,6 +12,7 @@ from raftcheck.core import (
     NodeState,
     RequestVoteRequest,
     RequestVoteResponse,
+    TimeoutNow,
 )
 from raftcheck.model.actions import (
     Action,
@@ -49,6 +50,8 @@ def short_message(message: Message) -> str:
     if type(message) is RequestVoteRequest:
         kind = "PreVote" if message.pre_vote else "RequestVote"
         return f"{kind} {route} last={message.last_log_index}/{message.last_log_term}"
+    if type(message) is TimeoutNow:
+        return f"TimeoutNow {route}"
     if type(message) is RequestVoteResponse:
         kind = "Pre-vote" if message.pre_vote else "Vote"
         return f"{kind} {'granted' if message.vote_granted else 'denied'} {route}"

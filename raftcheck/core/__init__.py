@@ -20,6 +20,7 @@ from raftcheck.core.messages import (
     RequestVoteResponse,
     Status,
     Tick,
+    TimeoutNow,
 )
 from raftcheck.core.node import handle, ticks_until_timer
 from raftcheck.core.params import NodeParams
@@ -56,6 +57,7 @@ __all__ = [
     "StateMachine",
     "Status",
     "Tick",
+    "TimeoutNow",
     "boot",
     "durable",
     "handle",

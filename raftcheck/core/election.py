@@ -5,7 +5,14 @@ from __future__ import annotations
 from msgspec.structs import replace
 
 from raftcheck.core.log import is_up_to_date, last_term
-from raftcheck.core.messages import ConfigChange, Message, Noop, RequestVoteRequest, RequestVoteResponse
+from raftcheck.core.messages import (
+    ConfigChange,
+    Message,
+    Noop,
+    RequestVoteRequest,
+    RequestVoteResponse,
+    TimeoutNow,
+)
 from raftcheck.core.quorum import vote_won
 from raftcheck.core.replication import (
     advance_commit,
@@ -51,8 +58,19 @@ def time_out(state: NodeState, out: list[Message]) -> NodeState:
     return state
 
 
-def start_election(state: NodeState, out: list[Message]) -> NodeState:
-    """Paper 5.2: new term, vote for self, reset the timer, ask every other member."""
+def handle_timeout_now(state: NodeState, message: TimeoutNow, out: list[Message]) -> NodeState:
+    """Thesis 3.10: the current leader hands over; a member starts an election at once, without pre-votes."""
+    if message.term != state.current_term or message.src != state.leader_id or not can_campaign(state):
+        return state
+    return start_election(state, out, transfer=True)
+
+
+def start_election(state: NodeState, out: list[Message], transfer: bool = False) -> NodeState:
+    """Paper 5.2: new term, vote for self, reset the timer, ask every other member.
+
+    `transfer`: a leader handed over (thesis 3.10), so the requests say so and
+    leader leases do not ignore them.
+    """
     state = reset_election_timer(state)
     state = replace(
         state,
@@ -65,7 +83,8 @@ def start_election(state: NodeState, out: list[Message]) -> NodeState:
     )
     if vote_won(state.config, state.votes):
         return become_leader(state, out)
-    request = RequestVoteRequest(state.id, "", state.current_term, len(state.log), last_term(state.log))
+    request = RequestVoteRequest(state.id, "", state.current_term, len(state.log), last_term(state.log),
+                                 transfer=transfer)
     for server in state.config:
         if server != state.id:
             out.append(replace(request, dst=server))

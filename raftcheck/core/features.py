@@ -24,6 +24,11 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
         "pre-vote only to an up-to-date log and only if it has not heard from a leader within the minimum election "
         "timeout (etcd's PreVote)."
     ),
+    "leadership_transfer": (
+        "Thesis 3.10: a leader that the committed configuration leaves out hands leadership to the most up-to-date "
+        "member with TimeoutNow before it steps down; the member starts an election at once, which leader leases "
+        "(ignore_disruptive_votes) and PreVote do not hold up."
+    ),
     "check_quorum": (
         "A leader that has not heard from a majority within the minimum election timeout steps down "
         "(etcd's CheckQuorum). Timed by ticks: under timer = \"fire\" the check never runs."
@@ -37,6 +42,7 @@ class Features(msgspec.Struct, frozen=True, gc=False):
     notify_removed_servers: bool = False
     ignore_disruptive_votes: bool = False
     pre_vote: bool = False
+    leadership_transfer: bool = False
     check_quorum: bool = False
 
     def with_enabled(self, *names: str) -> Features:

@@ -19,6 +19,7 @@ from raftcheck.core.messages import (
     RemoveServerRequest,
     RemoveServerResponse,
     Status,
+    TimeoutNow,
 )
 from raftcheck.core.replication import (
     advance_commit,
@@ -115,5 +116,15 @@ def settle_membership(state: NodeState, out: list[Message]) -> NodeState:
             out.append(response(state.id, change.requester, change.server, Status.OK, state.id))
         state = replace(state, pending_changes=state.pending_changes[len(done) :])
     if state.id not in state.config and state.config_index <= state.commit_index:
+        if state.params.features.leadership_transfer:
+            hand_over(state, out)
         state = replace(become_follower(state), leader_id=None)
     return state
+
+
+def hand_over(state: NodeState, out: list[Message]) -> None:
+    """Thesis 3.10: tell the most up-to-date member of the configuration to start an election now."""
+    members = [p for p in state.progress if p.peer in state.config]
+    if members:
+        successor = max(members, key=lambda p: (p.match_index, p.peer)).peer
+        out.append(TimeoutNow(state.id, successor, state.current_term))

@@ -73,7 +73,8 @@ class AppendEntriesResponse(_Value):
 
 
 class RequestVoteRequest(_Value):
-    """`pre_vote`: thesis 9.6, asking whether a vote in `term` would be granted, changing no one's term."""
+    """`pre_vote`: thesis 9.6, asking whether a vote in `term` would be granted, changing no one's term.
+    `transfer`: the election a leader handed over with TimeoutNow; a server's leader lease does not stop it."""
 
     src: str
     dst: str
@@ -81,6 +82,7 @@ class RequestVoteRequest(_Value):
     last_log_index: int
     last_log_term: int
     pre_vote: bool = False
+    transfer: bool = False
 
 
 class RequestVoteResponse(_Value):
@@ -91,6 +93,14 @@ class RequestVoteResponse(_Value):
     term: int
     vote_granted: bool
     pre_vote: bool = False
+
+
+class TimeoutNow(_Value):
+    """Thesis 3.10: the leader of `term` hands leadership over: start an election at once."""
+
+    src: str
+    dst: str
+    term: int
 
 
 # ---- clients and membership ------------------------------------------------
@@ -164,6 +174,7 @@ Message = (
     | AppendEntriesResponse
     | RequestVoteRequest
     | RequestVoteResponse
+    | TimeoutNow
     | ClientRequest
     | ClientResponse
     | AddServerRequest

@@ -16,6 +16,7 @@ from raftcheck.core.election import (
     can_campaign,
     handle_request_vote,
     handle_request_vote_response,
+    handle_timeout_now,
     in_leader_lease,
     time_out,
 )
@@ -35,6 +36,7 @@ from raftcheck.core.messages import (
     RequestVoteRequest,
     RequestVoteResponse,
     Tick,
+    TimeoutNow,
 )
 from raftcheck.core.replication import (
     broadcast_append_entries,
@@ -92,6 +94,7 @@ _HANDLERS: dict[type, Handler] = {
     ClientRequest: handle_client_request,
     AddServerRequest: handle_add_server,
     RemoveServerRequest: handle_remove_server,
+    TimeoutNow: handle_timeout_now,
 }
 
 _CARRIES_TERM = (AppendEntriesRequest, AppendEntriesResponse, RequestVoteRequest, RequestVoteResponse)
@@ -115,7 +118,7 @@ def handle(state: NodeState, message: Message) -> tuple[NodeState, tuple[Message
         if kind in _CARRIES_TERM:
             if message.term < 0:
                 return state, ()
-            if kind is RequestVoteRequest and in_leader_lease(state):
+            if kind is RequestVoteRequest and not message.transfer and in_leader_lease(state):
                 return state, ()
             if message.term > state.current_term and not _asks_about_a_term(message):
                 state = adopt_term(state, message.term)

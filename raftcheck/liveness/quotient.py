@@ -37,6 +37,7 @@ from raftcheck.core import (
     Noop,
     RequestVoteRequest,
     RequestVoteResponse,
+    TimeoutNow,
 )
 from raftcheck.model.cluster import World
 from raftcheck.model.universe import Universe
@@ -158,7 +159,7 @@ def _message_terms(message: Message) -> list[int]:
         return [message.term, message.prev_log_term, *(e.term for e in message.entries)]
     if kind is RequestVoteRequest:
         return [message.term, message.last_log_term]
-    if kind in (AppendEntriesResponse, RequestVoteResponse):
+    if kind in (AppendEntriesResponse, RequestVoteResponse, TimeoutNow):
         return [message.term]
     return []
 
@@ -256,6 +257,6 @@ def _message_with(
             return replace(message, term=term(message.term))
         shift = indexes[1]
         return replace(message, match_index=shift(message.match_index), conflict_index=shift(message.conflict_index))
-    if kind is RequestVoteResponse and term is not None:
+    if kind in (RequestVoteResponse, TimeoutNow) and term is not None:
         return replace(message, term=term(message.term))
     return message

@@ -19,7 +19,7 @@ from raftcheck.settings import Service, Settings
 
 
 # What a production cluster needs on, whatever the checker's defaults.
-SERVICE_FEATURES = ("notify_removed_servers", "ignore_disruptive_votes", "pre_vote", "check_quorum")
+SERVICE_FEATURES = ("notify_removed_servers", "ignore_disruptive_votes", "pre_vote", "leadership_transfer", "check_quorum")
 
 
 def params_for(clock: Service, shared: Settings) -> NodeParams:
