@@ -96,6 +96,9 @@ def lasso_problem(model: RaftClusterModel, name: str, worlds: Sequence[World], a
     cycle = [(actions[i], quotient(worlds[i + 1], u)) for i in range(loop_start, len(actions))]
     if not repeats(model, worlds[-1], cycle):
         return f"the loop does not run {LAPS} more laps", None
+    neglected = _neglected(model, [quotient(w, u) for w in worlds[loop_start:]], actions[loop_start:])
+    if neglected is not None:
+        return f"the loop is not fair: {neglected} is possible on it but never taken", None
     how = broken_on_loop(prop, model, list(worlds), actions, loop_start, 0)
     if how is None:
         return f"{name} holds on this lasso", None
@@ -103,3 +106,19 @@ def lasso_problem(model: RaftClusterModel, name: str, worlds: Sequence[World], a
         f"the state after step {first_step + loop_start}"
     return None, (f"faults stop after step {first_step}, then {lap} repeat for ever "
                   f"(checked for {LAPS} more laps, terms and log indexes growing); {how}")
+
+
+def _neglected(model: RaftClusterModel, states: list[World], actions: Sequence[Action]) -> str | None:
+    """A step the loop (its quotient states, the last equal to the first) enables somewhere but never takes."""
+    enabled: dict[tuple[str, int], Action] = {}
+    taken = set()
+    for here, action, there in zip(states, actions, states[1:]):
+        for step in fair_steps(model, here):
+            enabled.setdefault(step.obligation, step.action)
+            if _same_kind(step.action, action) and quotient(step.successor, model.universe) == there:
+                taken.add(step.obligation)
+    missing = sorted(set(enabled) - taken)
+    if not missing:
+        return None
+    action = enabled[missing[0]]
+    return f"timer of {action.node}" if type(action) is FireTimer else f"delivering {type(action.message).__name__}"
