@@ -36,6 +36,7 @@ class ServiceClient:
         self._max_hops = max_hops
         self.client_id = uuid.uuid4().hex
         self._seq = 0
+        self._retried = False
 
     @property
     def last_seq(self) -> int:
@@ -49,10 +50,18 @@ class ServiceClient:
         return await self._command(["get", key])
 
     async def add_server(self, server: str) -> dict:
-        return await self.call("/admin/add-server", {"server": server, "client": self.client_id})
+        return await self._change("/admin/add-server", server, Status.ALREADY_MEMBER)
 
     async def remove_server(self, server: str) -> dict:
-        return await self.call("/admin/remove-server", {"server": server, "client": self.client_id})
+        return await self._change("/admin/remove-server", server, Status.NOT_MEMBER)
+
+    async def _change(self, path: str, server: str, done: str) -> dict:
+        """A membership change; `done` after a retry means an earlier attempt took effect: that is ok."""
+        self._retried = False
+        reply = await self.call(path, {"server": server, "client": self.client_id})
+        if self._retried and reply.get("status") == done:
+            return {**reply, "status": Status.OK}
+        return reply
 
     async def status(self, address: str) -> dict:
         async with self._session.get(f"http://{address}/status") as response:
@@ -73,6 +82,7 @@ class ServiceClient:
                     reply = await response.json()
             except (TimeoutError, aiohttp.ClientError, ValueError) as error:
                 last_problem = f"{self._target} unreachable ({type(error).__name__})"
+                self._retried = True
                 await asyncio.sleep(RETRY_DELAY)
                 continue
             status = reply.get("status")
@@ -88,5 +98,6 @@ class ServiceClient:
                 self._target = leader
                 continue
             last_problem = f"{self._target} answered {status}" + ("" if leader else " and knows no leader")
+            self._retried = True
             await asyncio.sleep(RETRY_DELAY)
         raise ServiceError(f"no result after {self._attempts} attempts: {last_problem}")
