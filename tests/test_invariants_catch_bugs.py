@@ -113,8 +113,8 @@ def test_mutant_core_breaks_the_invariant_and_the_counterexample_replays(case):
 
 
 def test_every_invariant_is_caught_by_some_spec_or_mutant():
-    caught = {spec.expected_invariant for spec in violation_specs()} | {case.split("/")[0] for case in MUTANTS}
-    assert caught == set(ALL_INVARIANTS)
+    caught = {spec.expected_invariant for spec in violation_specs() if not spec.settings.check.liveness}
+    assert caught | {case.split("/")[0] for case in MUTANTS} == set(ALL_INVARIANTS)
 
 
 def pass_specs():

@@ -24,6 +24,7 @@ from raftcheck.core import (
     handle,
 )
 from raftcheck.errors import SettingsError, TraceError
+from raftcheck.liveness import LIVENESS_PROPERTIES
 from raftcheck.liveness.graph import Edge, StateGraph
 from raftcheck.liveness.lassos import fair_components
 from raftcheck.liveness.quotient import quotient
@@ -151,11 +152,20 @@ def followers_ignore_the_leader_commit(state, message):
     return handle(state, message)
 
 
-@pytest.mark.parametrize("handler, prop", [
+LIVENESS_MUTANTS = [
     (never_grants_votes, "LeaderElected"),
     (leader_sends_no_heartbeats, "LeaderStaysElected"),
     (followers_ignore_the_leader_commit, "CommitsReachEveryMember"),
-])
+]
+
+
+def test_every_liveness_property_is_broken_by_some_spec_or_mutant():
+    specs = [load_spec(path) for path in SPECS.glob("*.toml")]
+    by_specs = {s.expected_invariant for s in specs if s.settings.check.liveness and s.expected_verdict == "violation"}
+    assert by_specs | {prop for _, prop in LIVENESS_MUTANTS} == {p.name for p in LIVENESS_PROPERTIES}
+
+
+@pytest.mark.parametrize("handler, prop", LIVENESS_MUTANTS)
 def test_a_core_that_stays_safe_but_stops_making_progress_breaks_liveness(handler, prop):
     assert check(from_flat_spec(SMALL), handler=handler).verdict == "pass"  # safety alone sees nothing
     result = check(from_flat_spec(small((prop,))), handler=handler)
