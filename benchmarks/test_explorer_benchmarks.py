@@ -48,3 +48,25 @@ def test_symmetry_reduction_factor(benchmark):
                                 reduction_factor=round(full.states / reduced.states, 2))
     assert full.states > reduced.states
 
+
+
+LIVENESS_SPEC = DEFAULT_SPEC.parent / "liveness_removed_server_campaigns.toml"
+
+
+def test_liveness_check_against_a_safety_run_of_the_same_bounds(benchmark):
+    """The liveness check with notify_removed_servers on (a pass: the whole graph is built and searched), and the
+    plain safety search of the same spec: the liveness check's cost as a ratio measured in one run."""
+    features = ("notify_removed_servers",)
+
+    def both():
+        liveness = raftcheck.check(LIVENESS_SPEC, features=features).search
+        safety = raftcheck.check(LIVENESS_SPEC, features=features, liveness=()).search
+        return liveness, safety
+
+    liveness, safety = benchmark.pedantic(both, rounds=1, iterations=1)
+    assert liveness.verdict == safety.verdict == "pass"
+    benchmark.extra_info.update(
+        liveness_seconds=round(liveness.seconds, 2), safety_seconds=round(safety.seconds, 2),
+        liveness_states=liveness.states, safety_states=safety.states,
+        cost_ratio=round(liveness.seconds / safety.seconds, 1),
+    )
