@@ -8,7 +8,7 @@ step goals read the views before and after one step.
 
 from __future__ import annotations
 
-from raftcheck.core import ClientCommand, ConfigChange, NodeState, Role
+from raftcheck.core import ClientCommand, ConfigChange, NodeState, Role, TimeoutNow
 from raftcheck.model.checks import Goal
 from raftcheck.model.cluster import ClusterView
 
@@ -107,6 +107,16 @@ def removed_leader_steps_down(before: ClusterView, after: ClusterView) -> str | 
     return None
 
 
+def leadership_handed_over(before: ClusterView, after: ClusterView) -> str | None:
+    """A member starts an election on the TimeoutNow of a leader handing over (thesis 3.10)."""
+    for b, a in _changed(before, after):
+        if a.role is Role.CANDIDATE and b.role is not Role.CANDIDATE:
+            sent = sum(1 for m in before.network if type(m) is TimeoutNow and m.dst == a.id)
+            if sent > sum(1 for m in after.network if type(m) is TimeoutNow and m.dst == a.id):
+                return f"{a.id} campaigns for term {a.current_term} on a TimeoutNow"
+    return None
+
+
 def restart_with_acknowledged_entries(before: ClusterView, after: ClusterView) -> str | None:
     """A follower that had entries committed crashes and restarts with them."""
     for old, new in _changed(before, after):
@@ -148,6 +158,7 @@ RAFT_GOALS: tuple[Goal, ...] = (
     Goal("CatchUpTimesOut", catch_up_times_out, on_steps=True),
     Goal("RemovedLeaderStepsDown", removed_leader_steps_down, on_steps=True),
     Goal("RemovedServerLearnsItIsOut", removed_server_learns_it_is_out),
+    Goal("LeadershipHandedOver", leadership_handed_over, on_steps=True),
     Goal("RestartWithAcknowledgedEntries", restart_with_acknowledged_entries, on_steps=True),
     Goal("StaleLeaderDeposed", stale_leader_deposed, on_steps=True),
     Goal("UncommittedEntryOverwritten", uncommitted_entry_overwritten, on_steps=True),
