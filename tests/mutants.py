@@ -86,8 +86,8 @@ def follower_stamps_entries_with_leader_term(state, message):
 def retried_write_applied_again(state, message):
     """A node that applies a retried write again when it commits a second copy (no session check)."""
     after, out = handle(state, message)
-    applied = {(client, seq) for client, seq, _ in state.sessions}
-    last = {client: seq for client, seq, _ in state.sessions}
+    applied = {(client, seq) for client, seq, _, _ in state.sessions}
+    last = {client: seq for client, seq, _, _ in state.sessions}
     machine = after.machine
     for entry in after.log[state.commit_index : after.commit_index]:
         command = entry.payload

@@ -205,7 +205,7 @@ def test_5_3_retried_client_request_is_applied_once():
     assert of_type(first, ClientResponse) == of_type(second, ClientResponse)
     follower = member("b", log=leader.log[:-1] + leader.log[-1:] * 2)
     follower, _ = step(follower, AppendEntriesRequest("a", "b", 2, 4, 2, (), 4))
-    assert follower.sessions == (("cl", 1, "1"),) and dict(follower.machine) == {"x": "1"}
+    assert follower.sessions == (("cl", 1, ("set", "x", "1"), "1"),) and dict(follower.machine) == {"x": "1"}
 
 
 # ---- 5.4 Safety ------------------------------------------------------------
@@ -280,3 +280,17 @@ def test_5_3_leader_pipelines_so_each_write_sends_only_new_entries():
     leader, sent = step(leader, AppendEntriesResponse("b", "a", 2, False, 0, 2))
     resent = of_type(sent, AppendEntriesRequest)[0]
     assert resent.prev_log_index == 1 and len(resent.entries) == 3, "a rejection moves nextIndex back"
+
+
+def test_a_reused_client_seq_with_another_operation_is_refused_not_dropped():
+    """A client that reuses (client, seq) for a different command is told so; the first command stands."""
+    leader, _ = elect(member("a", servers=("a",)))
+    leader, first = step(leader, ClientRequest("cl", "a", 1, ("set", "x", "1")))
+    leader, reused = step(leader, ClientRequest("cl", "a", 1, ("set", "x", "2")))
+    assert [r.status for r in of_type(first, ClientResponse)] == ["ok"]
+    assert [(r.status, r.result) for r in of_type(reused, ClientResponse)] == [("seq_reused", None)]
+    assert dict(leader.machine) == {"x": "1"}
+    both_in_log = member("a", servers=("a",), log=leader.log + (Entry(2, ClientCommand("cl", 1, ("set", "x", "3"))),))
+    both_in_log, sent = elect(both_in_log)
+    assert [r.status for r in of_type(sent, ClientResponse)] == ["ok", "seq_reused"]
+    assert dict(both_in_log.machine) == {"x": "1"}, "the second command under the same id is never applied"

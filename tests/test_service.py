@@ -125,6 +125,11 @@ def test_bad_http_input_gets_a_4xx_with_a_clear_message_and_the_node_keeps_runni
         status, reply = post(address, path, body, signed(body) if path == "/raft" else {})
         assert status == code and text in reply["error"], (path, body[:40], status, reply)
     assert cluster.client(address, "set", "k", "v").stdout.strip() == "ok"
+    first = b'{"client": "r", "seq": 1, "op": ["set", "k", "first"]}'
+    assert post(address, "/client", first)[0] == 200 and post(address, "/client", first)[0] == 200, "a retry is ok"
+    status, reply = post(address, "/client", b'{"client": "r", "seq": 1, "op": ["set", "k", "second"]}')
+    assert status == 409 and reply["status"] == "seq_reused" and "use a new seq" in reply["error"]
+    assert cluster.client(address, "get", "k").stdout.strip() == "first"
 
 
 @pytest.mark.parametrize(

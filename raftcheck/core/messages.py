@@ -117,6 +117,7 @@ class Status:
     ALREADY_MEMBER = "already_member"
     NOT_MEMBER = "not_member"
     LAST_SERVER = "last_server"
+    SEQ_REUSED = "seq_reused"
 
 
 class ClientRequest(_Value):

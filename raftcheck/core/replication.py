@@ -133,9 +133,10 @@ def handle_client_request(state: NodeState, message: ClientRequest, out: list[Me
             ClientResponse(state.id, message.src, message.seq, Status.NOT_LEADER, None, state.leader_id)
         )
         return state
-    for client, seq, result in state.sessions:
+    for client, seq, op, result in state.sessions:
         if client == message.src and seq == message.seq:
-            out.append(ClientResponse(state.id, client, seq, Status.OK, result, state.id))
+            status = Status.OK if op == message.op else Status.SEQ_REUSED
+            out.append(ClientResponse(state.id, client, seq, status, result if op == message.op else None, state.id))
             return state
     state = append_as_leader(state, ClientCommand(message.src, message.seq, message.op))
     state = broadcast_append_entries(state, out)
@@ -276,7 +277,9 @@ def _with_log(state: NodeState, log: tuple[Entry, ...], first_changed: int) -> N
 def apply_committed(state: NodeState, commit_index: int, out: list[Message]) -> NodeState:
     """Advance commit and apply entries to the state machine; a leader answers clients.
 
-    A (client, seq) already applied is not applied again: its stored result is reused.
+    A (client, seq) already applied is not applied again: its stored result is
+    reused, and a different operation under the same (client, seq) is
+    answered `seq_reused`, not silently dropped.
     """
     machine, sessions = state.machine, state.sessions
     leader = state.role is LEADER
@@ -284,18 +287,24 @@ def apply_committed(state: NodeState, commit_index: int, out: list[Message]) -> 
         payload = entry.payload
         if type(payload) is not ClientCommand:
             continue
-        result, machine, sessions = _apply_command(state, machine, sessions, payload)
+        status, result, machine, sessions = _apply_command(state, machine, sessions, payload)
         if leader:
-            out.append(ClientResponse(state.id, payload.client, payload.seq, Status.OK, result, state.id))
+            out.append(ClientResponse(state.id, payload.client, payload.seq, status, result, state.id))
     return replace(state, commit_index=commit_index, machine=machine, sessions=sessions)
 
 
 def _apply_command(state: NodeState, machine, sessions, command: ClientCommand):
-    for position, (client, seq, result) in enumerate(sessions):
+    """(status, result, machine, sessions) after one committed command; sessions keep each client's latest."""
+    for position, (client, seq, op, result) in enumerate(sessions):
         if client == command.client:
-            if command.seq <= seq:
-                return (result if command.seq == seq else None), machine, sessions
+            if command.seq < seq:
+                return Status.OK, None, machine, sessions
+            if command.seq == seq and command.op != op:
+                return Status.SEQ_REUSED, None, machine, sessions
+            if command.seq == seq:
+                return Status.OK, result, machine, sessions
             machine, result = state.params.state_machine.apply(machine, command.op)
-            return result, machine, sessions[:position] + ((client, command.seq, result),) + sessions[position + 1 :]
+            latest = (client, command.seq, command.op, result)
+            return Status.OK, result, machine, sessions[:position] + (latest,) + sessions[position + 1 :]
     machine, result = state.params.state_machine.apply(machine, command.op)
-    return result, machine, tuple(sorted(sessions + ((command.client, command.seq, result),)))
+    return Status.OK, result, machine, tuple(sorted(sessions + ((command.client, command.seq, command.op, result),)))

@@ -72,7 +72,7 @@ class NodeState(msgspec.Struct, frozen=True, gc=False):
     config_index: int
     commit_index: int
     machine: Any
-    sessions: tuple[tuple[str, int, str | None], ...]
+    sessions: tuple[tuple[str, int, tuple[str, ...], str | None], ...]
     leader_id: str | None
     votes: tuple[str, ...]
     progress: tuple[Progress, ...]

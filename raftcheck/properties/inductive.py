@@ -105,7 +105,7 @@ def committed_entries_kept(view: ClusterView) -> str | None:
 def _machine_mismatch(node: NodeState) -> str | None:
     machine_kind = node.params.state_machine
     machine = machine_kind.initial()
-    last: dict[str, tuple[int, str | None]] = {}
+    last: dict[str, tuple[int, tuple[str, ...], str | None]] = {}
     for entry in node.log[: node.commit_index]:
         command = entry.payload
         if type(command) is not ClientCommand:
@@ -113,8 +113,8 @@ def _machine_mismatch(node: NodeState) -> str | None:
         if command.client in last and command.seq <= last[command.client][0]:
             continue
         machine, result = machine_kind.apply(machine, command.op)
-        last[command.client] = (command.seq, result)
-    sessions = tuple(sorted((client, seq, result) for client, (seq, result) in last.items()))
+        last[command.client] = (command.seq, command.op, result)
+    sessions = tuple(sorted((client, *latest) for client, latest in last.items()))
     if machine != node.machine:
         return f"{node.id}'s state machine {node.machine!r} is not its committed log's {machine!r}"
     if sessions != node.sessions:

@@ -186,6 +186,9 @@ def _reply(reply: Message | None) -> web.Response:
     if reply is None:
         return web.json_response({"status": Status.TIMEOUT, "error": "no answer in time; the outcome is unknown"}, status=504)
     body = {"status": reply.status, "leader": reply.leader_hint}
+    if reply.status == Status.SEQ_REUSED:
+        body["error"] = "this (client, seq) already names another command, which stands; use a new seq"
+        return web.json_response(body, status=409)
     if hasattr(reply, "result"):
         body["result"] = reply.result
     return web.json_response(body)
