@@ -320,3 +320,32 @@ def test_timeout_now_is_obeyed_only_from_the_current_leader_in_its_term():
     voter, _ = step(member("c", params=params), AppendEntriesRequest("a", "c", 1, 1, 1, (), 1))
     _, answer = step(voter, request)
     assert answer[0].vote_granted, "a lease does not hold up a handed-over election"
+
+
+def test_4_2_1_a_long_first_round_that_makes_progress_is_not_cut_short():
+    """Only the last round is timed (thesis 4.2.1): shipping a long log may take several election timeouts."""
+    leader = committed_leader()
+    for seq in (1, 2, 3):
+        leader, _ = step(leader, ClientRequest("cl", "a", seq, ("set", "x", str(seq))), ack(leader, "b"))
+    leader, _ = step(leader, AddServerRequest("admin", "a", "d"))
+    timeout = leader.params.election_timeout_low
+    for match in range(1, leader.catchup.round_target + 1):
+        leader, sent = step(leader, Tick(timeout - 1), ack(leader, "d", match))
+        assert not of_type(sent, AddServerResponse), f"aborted after {match} entries"
+    assert leader.catchup.round == 2, "the slow round caught up, but a quick round must follow"
+    leader, sent = step(leader, ack(leader, "d"))
+    assert "d" in leader.config
+
+
+def test_4_2_1_add_server_fails_when_the_last_round_outlasts_an_election_timeout():
+    leader = committed_leader()
+    leader = replace(leader, params=replace(leader.params, catchup_rounds=1))
+    leader, _ = step(leader, AddServerRequest("admin", "a", "d"))
+    timeout = leader.params.election_timeout_low
+    target = leader.catchup.round_target
+    assert target >= 2
+    leader, _ = step(leader, Tick(timeout - 1), ack(leader, "d", 1), Tick(timeout - 1))
+    assert leader.catchup is not None, "it made progress, so it is not unavailable"
+    leader, sent = step(leader, ack(leader, "d", target))
+    assert of_type(sent, AddServerResponse) == [AddServerResponse("a", "admin", "d", Status.TIMEOUT, "a")]
+    assert leader.catchup is None and "d" not in leader.config

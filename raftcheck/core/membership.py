@@ -87,28 +87,45 @@ def _append_change(
 
 
 def advance_catchup_clock(state: NodeState, ticks: int, out: list[Message]) -> NodeState:
-    """A catch-up round that outlasts an election timeout fails the AddServer."""
+    """A new server that makes no progress for an election timeout is unavailable: the AddServer fails.
+
+    Only that, and the length of the last round (see `settle_membership`),
+    is timed: the first round may ship the whole log and take long.
+    """
     catchup = state.catchup
     if catchup is None:
         return state
-    elapsed = catchup.round_ticks + ticks
-    if elapsed > state.params.election_timeout_low:
-        out.append(AddServerResponse(state.id, catchup.requester, catchup.server, Status.TIMEOUT, state.id))
-        return replace(state, catchup=None, progress=tuple(p for p in state.progress if p.peer != catchup.server))
-    return replace(state, catchup=replace(catchup, round_ticks=elapsed))
+    if catchup.idle_ticks + ticks > state.params.election_timeout_low:
+        return _abort_catchup(state, out)
+    return replace(state, catchup=replace(catchup, round_ticks=catchup.round_ticks + ticks,
+                                          idle_ticks=catchup.idle_ticks + ticks))
+
+
+def _abort_catchup(state: NodeState, out: list[Message]) -> NodeState:
+    catchup = state.catchup
+    out.append(AddServerResponse(state.id, catchup.requester, catchup.server, Status.TIMEOUT, state.id))
+    return replace(state, catchup=None, progress=tuple(p for p in state.progress if p.peer != catchup.server))
 
 
 def settle_membership(state: NodeState, out: list[Message]) -> NodeState:
     """After each step of a leader: finish catch-up rounds, answer committed changes, leave if removed."""
     catchup = state.catchup
-    if catchup is not None and progress_of(state, catchup.server).match_index >= catchup.round_target:
+    match = progress_of(state, catchup.server).match_index if catchup is not None else 0
+    if catchup is not None and match > catchup.matched:
+        catchup = replace(catchup, matched=match, idle_ticks=0)
+        state = replace(state, catchup=catchup)
+    if catchup is not None and match >= catchup.round_target:
         last = len(state.log)
-        if progress_of(state, catchup.server).match_index >= last or catchup.round >= state.params.catchup_rounds:
+        quick = catchup.round_ticks <= state.params.election_timeout_low
+        if quick and (match >= last or catchup.round >= state.params.catchup_rounds):
             state = replace(state, catchup=None)
             servers = tuple(sorted(state.config + (catchup.server,)))
             state = _append_change(state, servers, PendingChange(True, catchup.server, catchup.requester, last + 1), out)
+        elif catchup.round >= state.params.catchup_rounds:
+            state = _abort_catchup(state, out)  # thesis 4.2.1: the last round outlasted an election timeout
         else:
-            state = replace(state, catchup=CatchUp(catchup.server, catchup.requester, catchup.round + 1, last, 0))
+            state = replace(state, catchup=CatchUp(catchup.server, catchup.requester, catchup.round + 1, last, 0,
+                                                   0, match))
     if state.pending_changes and state.pending_changes[0].index <= state.commit_index:
         done = tuple(p for p in state.pending_changes if p.index <= state.commit_index)
         for change in done:

@@ -79,7 +79,7 @@ def ticks_until_timer(state: NodeState) -> int | None:
     if state.role is LEADER:
         ticks = state.params.heartbeat_interval - state.heartbeat_elapsed
         if state.catchup is not None:
-            ticks = min(ticks, state.params.election_timeout_low - state.catchup.round_ticks + 1)
+            ticks = min(ticks, state.params.election_timeout_low - state.catchup.idle_ticks + 1)
         return max(ticks, 1)
     if can_campaign(state):
         return max(state.election_timeout - state.election_elapsed, 1)

@@ -32,13 +32,19 @@ class Progress(msgspec.Struct, frozen=True, gc=False):
 
 
 class CatchUp(msgspec.Struct, frozen=True, gc=False):
-    """An AddServer in its catch-up phase (thesis 4.2.1): the current round."""
+    """An AddServer in its catch-up phase (thesis 4.2.1): the current round.
+
+    `round_ticks` is how long the round has lasted; `idle_ticks` how long since
+    the new server's match index last grew (to `matched`).
+    """
 
     server: str
     requester: str
     round: int
     round_target: int
     round_ticks: int
+    idle_ticks: int = 0
+    matched: int = 0
 
 
 class PendingChange(msgspec.Struct, frozen=True, gc=False):
