@@ -187,7 +187,7 @@ class NodeService:
                     return f"it answered {response.status} to a signed request (another cluster or secret?)"
                 sender, refusal = self.key.check(response.headers, answer)
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
-            return f"it cannot be reached ({error or type(error).__name__})"
+            return f"it cannot be reached ({str(error) or type(error).__name__})"
         if refusal is not None or sender != server:
             return f"its answer is not signed by {server} with this cluster's secret"
         info = msgspec.json.decode(answer)
