@@ -215,3 +215,13 @@ def test_replay_shows_where_faults_stop_and_the_loop_starts(lassos, tmp_path):
     assert result.exit_code == 0, result.output
     assert "no fault from here on" in result.output and "loop: the steps below repeat for ever" in result.output
     assert "confirmed: LeaderStaysElected does not hold on this lasso" in result.output
+
+
+def test_a_liveness_run_checks_the_step_invariants_too():
+    """Safety is checked on the way: a core that breaks LeaderAppendOnly (a step invariant) is a violation of it."""
+    from mutants import leader_drops_last_entry_on_rejection
+
+    settings = {"client_requests": 0, "max_term": 2, "max_in_flight": 7, "liveness": ("LeaderElected",)}
+    result = check(from_flat_spec(settings), handler=leader_drops_last_entry_on_rejection)
+    assert result.verdict == "violation" and result.invariant == "LeaderAppendOnly", result.found
+    assert replay(result.trace, leader_drops_last_entry_on_rejection).confirms

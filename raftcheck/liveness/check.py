@@ -27,8 +27,9 @@ def check_liveness(
     stats = Stats()
     graph = build(model, properties, limits, stats, progress)
     if graph.safety is not None:
-        key, (name, message) = graph.safety
-        return stats.result("violation", Violation(name, message, graph.initial_of(key), graph.prefix(key))), graph
+        key, (name, message), step = graph.safety
+        path = graph.prefix(key) + ([step] if step is not None else [])
+        return stats.result("violation", Violation(name, message, graph.initial_of(key), path)), graph
     if graph.stopped is not None:
         return stats.result("partial", stopped=graph.stopped), graph
     unconfirmed = 0

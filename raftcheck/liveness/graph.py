@@ -23,7 +23,7 @@ from raftcheck.liveness.properties import LivenessProperty
 from raftcheck.liveness.quotient import quotient
 from raftcheck.model.actions import Action
 from raftcheck.model.cluster import RaftClusterModel, World
-from raftcheck.search.model import GoalTracker, Limits, Progress, Stats, first_broken
+from raftcheck.search.model import GoalTracker, Limits, Progress, Stats, first_broken, first_broken_step
 
 PROGRESS_EVERY = 5_000
 
@@ -59,7 +59,7 @@ class StateGraph:
     starts: dict[World, int] = field(default_factory=dict)
     edges: dict[World, list[Edge]] = field(default_factory=dict)
     cut_off: set[World] = field(default_factory=set)
-    safety: tuple[int, tuple[str, str]] | None = None
+    safety: tuple[int, tuple[str, str], Action | None] | None = None  # where, what, and the breaking step
     stopped: str | None = None
     node_states: list[NodeState] = field(default_factory=list)
 
@@ -127,7 +127,7 @@ def _reachable(model: RaftClusterModel, graph: StateGraph, limits: Limits, stats
         stats.depth = max(stats.depth, depth)
         broken = first_broken(model.properties, world)
         if broken:
-            graph.safety = (key, broken)
+            graph.safety = (key, broken, None)
             return
         if goals.pending:
             goals.state(world)
@@ -142,18 +142,18 @@ def _reachable(model: RaftClusterModel, graph: StateGraph, limits: Limits, stats
             continue
         for action, successor in model.successors(world):
             stats.transitions += 1
+            broken = first_broken_step(model.transition_properties, world, action, successor)
+            if broken:
+                graph.safety = (key, broken, action)
+                return
             if goals.pending:
                 goals.step(world, action, successor)
             next_key = model.fingerprint(successor)
             if next_key not in graph.parents:
                 graph.parents[next_key] = (key, action)
                 queue.append((successor, next_key, depth + 1))
-        if stats.states % PROGRESS_EVERY == 0:
-            graph.stopped = stats.out_of_budget(limits)
-            if graph.stopped:
-                return
-            if progress:
-                progress(stats)
+        if _stop_here(graph, stats, limits, progress):
+            return
 
 
 def _fault_free(model: RaftClusterModel, graph: StateGraph, step_properties: list[LivenessProperty],
@@ -178,13 +178,19 @@ def _fault_free(model: RaftClusterModel, graph: StateGraph, step_properties: lis
                 seen.add(target)
                 queue.append(target)
                 stats.states += 1
-                if stats.states % PROGRESS_EVERY == 0:
-                    graph.stopped = stats.out_of_budget(limits)
-                    if graph.stopped:
-                        return
-                    if progress:
-                        progress(stats)
+                if _stop_here(graph, stats, limits, progress):
+                    return
         graph.edges[world] = edges
+
+
+def _stop_here(graph: StateGraph, stats: Stats, limits: Limits, progress: Progress | None) -> bool:
+    """Every PROGRESS_EVERY states: report progress, or stop (recording why) when a budget is spent."""
+    if stats.states % PROGRESS_EVERY:
+        return False
+    graph.stopped = stats.out_of_budget(limits)
+    if progress and not graph.stopped:
+        progress(stats)
+    return graph.stopped is not None
 
 
 def _beyond_bounds(model: RaftClusterModel, world: World) -> bool:
