@@ -111,9 +111,6 @@ def settle_membership(state: NodeState, out: list[Message]) -> NodeState:
     """After each step of a leader: finish catch-up rounds, answer committed changes, leave if removed."""
     catchup = state.catchup
     match = progress_of(state, catchup.server).match_index if catchup is not None else 0
-    if catchup is not None and match > catchup.matched:
-        catchup = replace(catchup, matched=match, idle_ticks=0)
-        state = replace(state, catchup=catchup)
     if catchup is not None and match >= catchup.round_target:
         last = len(state.log)
         quick = catchup.round_ticks <= state.params.election_timeout_low
@@ -124,8 +121,7 @@ def settle_membership(state: NodeState, out: list[Message]) -> NodeState:
         elif catchup.round >= state.params.catchup_rounds:
             state = _abort_catchup(state, out)  # thesis 4.2.1: the last round outlasted an election timeout
         else:
-            state = replace(state, catchup=CatchUp(catchup.server, catchup.requester, catchup.round + 1, last, 0,
-                                                   0, match))
+            state = replace(state, catchup=CatchUp(catchup.server, catchup.requester, catchup.round + 1, last, 0))
     if state.pending_changes and state.pending_changes[0].index <= state.commit_index:
         done = tuple(p for p in state.pending_changes if p.index <= state.commit_index)
         for change in done:

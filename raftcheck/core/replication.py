@@ -158,6 +158,8 @@ def handle_append_entries_response(
             return state
         match = max(progress.match_index, message.match_index)
         state = with_progress(state, Progress(message.src, max(progress.next_index, match + 1), match))
+        if state.catchup is not None and state.catchup.server == message.src and match > progress.match_index:
+            state = replace(state, catchup=replace(state.catchup, idle_ticks=0))  # the new server is alive
         state = advance_commit(state, out)
         if message.src not in state.config:
             state = notified_of_removal(state, message.src)

@@ -35,7 +35,7 @@ class CatchUp(msgspec.Struct, frozen=True, gc=False):
     """An AddServer in its catch-up phase (thesis 4.2.1): the current round.
 
     `round_ticks` is how long the round has lasted; `idle_ticks` how long since
-    the new server's match index last grew (to `matched`).
+    the new server's match index last grew.
     """
 
     server: str
@@ -44,7 +44,6 @@ class CatchUp(msgspec.Struct, frozen=True, gc=False):
     round_target: int
     round_ticks: int
     idle_ticks: int = 0
-    matched: int = 0
 
 
 class PendingChange(msgspec.Struct, frozen=True, gc=False):
