@@ -22,8 +22,9 @@ from test_judge import CHEAPEST_FIRST, ci_specs  # noqa: E402
 
 
 def main(switches: list[str]) -> int:
-    passing = [raftcheck.load_spec(path) for path in ci_specs()]
-    passing = [spec for spec in passing if spec.expected_verdict == "pass"]
+    rank = {name: index for index, name in enumerate(CHEAPEST_FIRST)}
+    passing = [spec for spec in ci_specs() if spec.expected_verdict == "pass"]
+    passing.sort(key=lambda spec: (rank.get(spec.name, len(rank)), spec.name))
     caught = 0
     print(f"{'switch off':38} {'first passing spec to break':34} {'invariant':28} {'depth':>5} {'states':>9}")
     for rule in switches or RULE_DESCRIPTIONS:

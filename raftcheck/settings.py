@@ -94,6 +94,11 @@ class Bounds(Section):
         _help('Which nodes clients ask: "any" (as real clients do; followers answer not_leader) or "leaders".'),
     ] = "any"
     membership_changes: Annotated[int, _help("AddServer/RemoveServer requests one execution may make.", ge=0)] = 0
+    membership_retries: Annotated[
+        int,
+        _help("Resent membership requests that already took effect (AddServer of a member, RemoveServer of a "
+              "non-member), as a client that missed the answer sends them.", ge=0),
+    ] = 0
 
 
 class Check(Section):

@@ -5,14 +5,21 @@ Each is a `handle` with one classic implementation bug; the checker must find it
 
 from msgspec.structs import replace
 
+from raftcheck.core.membership import change_refusal
+from raftcheck.core.state import CatchUp
 from raftcheck.core import (
+    AddServerRequest,
+    AddServerResponse,
     AppendEntriesRequest,
     AppendEntriesResponse,
     ClientCommand,
+    ClientRequest,
+    ClientResponse,
     ConfigChange,
     Entry,
     RemoveServerRequest,
     Role,
+    Status,
     handle,
 )
 
@@ -97,3 +104,39 @@ def retried_write_applied_again(state, message):
             applied.add((command.client, command.seq))
             last[command.client] = max(last.get(command.client, 0), command.seq)
     return (replace(after, machine=machine) if machine != after.machine else after), out
+
+
+def session_cache_ignores_the_client(state, message):
+    """A leader whose session cache matches a request by seq alone: another client's answer comes back."""
+    if type(message) is ClientRequest and state.role is Role.LEADER:
+        for client, seq, _, result in state.sessions:
+            if seq == message.seq and client != message.src:
+                return state, (ClientResponse(state.id, client, seq, Status.OK, result, state.id),)
+    return handle(state, message)
+
+
+def redirect_names_itself(state, message):
+    """A follower that redirects clients to itself instead of to the leader it knows."""
+    after, out = handle(state, message)
+    return after, tuple(
+        replace(m, leader_hint=state.id) if type(m) is ClientResponse and m.status == Status.NOT_LEADER else m
+        for m in out
+    )
+
+
+def add_server_answers_when_appended(state, message):
+    """A leader that answers AddServer as soon as the new configuration is appended, before it commits."""
+    after, out = handle(state, message)
+    if after.role is Role.LEADER and len(after.pending_changes) > len(state.pending_changes):
+        change = after.pending_changes[-1]
+        if change.add:
+            out = (*out, AddServerResponse(after.id, change.requester, change.server, Status.OK, after.id))
+    return after, out
+
+
+def add_server_of_a_member_accepted(state, message):
+    """A leader that starts catching up a server that is already a member (no membership check)."""
+    if type(message) is AddServerRequest and state.role is Role.LEADER and message.server in state.config:
+        if message.server != state.id and change_refusal(state) is None:
+            return replace(state, catchup=CatchUp(message.server, message.src, 1, len(state.log), 0)), ()
+    return handle(state, message)

@@ -49,6 +49,22 @@ MUTANTS = {
         mutants.retried_write_applied_again,
         dict(client_requests=2, client_retries=1, max_term=1, max_log=5, max_in_flight=4),
     ),
+    "ClientRepliesAreTruthful": (
+        mutants.session_cache_ignores_the_client,
+        dict(client_requests=1, client_reads=1, max_term=1, max_log=4, max_in_flight=4),
+    ),
+    "ClientRepliesAreTruthful/redirect": (
+        mutants.redirect_names_itself,
+        dict(client_requests=1, max_term=1, max_in_flight=4),
+    ),
+    "MembershipRepliesAreTruthful": (
+        mutants.add_server_answers_when_appended,
+        dict(bootstrap=("n3",), client_requests=0, membership_changes=1, max_term=1, max_in_flight=4),
+    ),
+    "MembershipRepliesAreTruthful/retry": (
+        mutants.add_server_of_a_member_accepted,
+        dict(bootstrap=("n3",), client_requests=0, membership_retries=1, max_term=1, max_in_flight=4),
+    ),
     "LeaderHoldsItsTermsEntries": (
         mutants.follower_stamps_entries_with_leader_term,
         dict(client_requests=0, max_term=2, max_in_flight=7),

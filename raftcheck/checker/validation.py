@@ -4,7 +4,8 @@ Each node's record (`raftcheck.recording`) is re-run through the core from
 the state the node recovered: every output must equal what the node sent
 (conformance: the service runs the core it claims to run), every message a
 node got from another node must have been sent by it, and a restart must not
-recover less than the node had made durable. The nodes' states are
+recover less than the node had made durable. Every step's replies to
+clients are judged by the reply invariants. The nodes' states are
 then merged in wall-clock order into global states, and every state and step
 invariant of the checker is evaluated on each (network invariants cannot be:
 the messages in flight were not recorded). Wall clocks of processes on one
@@ -23,6 +24,8 @@ from raftcheck.errors import TraceError
 from raftcheck.model.cluster import ClusterView
 from raftcheck.properties import RAFT_INVARIANTS
 from raftcheck.recording import Start, read_records
+
+REPLY_INVARIANTS = [i for i in RAFT_INVARIANTS if i.on_replies]
 
 MAX_REPORTED = 5
 
@@ -88,7 +91,7 @@ def validate(directory: str | Path) -> Validation:
         events += _replay_node(path, result, traffic)
     traffic.check(result)
     events.sort(key=lambda event: (event[0], event[1]))
-    state_invariants = [i for i in RAFT_INVARIANTS if not i.on_steps and not i.on_network]
+    state_invariants = [i for i in RAFT_INVARIANTS if i.on_states]
     step_invariants = [i for i in RAFT_INVARIANTS if i.on_steps]
     merge, before = _Merge(), None
     for _, _, state in events:
@@ -150,11 +153,16 @@ def _replay_node(path: Path, result: Validation, traffic: _Traffic) -> list[tupl
             raise TraceError(f"{path}: record {number} comes before the node's start record")
         traffic.received.append((state.id, number, record.input))
         traffic.sent.update(record.sent)
+        before = state
         state, sent = handle(state, record.input)
         result.steps += 1
         if tuple(sent) != record.sent and len(result.problems) < MAX_REPORTED:
             result.problems.append(f"{state.id} at record {number}: the core sends {len(sent)} messages where the "
                                    f"node sent {len(record.sent)} ({type(record.input).__name__} in)")
+        for invariant in REPLY_INVARIANTS:
+            fault = invariant.check(before, record.input, state, sent)
+            if fault is not None and len(result.problems) < MAX_REPORTED:
+                result.problems.append(f"{state.id} at record {number}: {invariant.name}: {fault}")
         events.append((record.time, number, state))
     return events
 

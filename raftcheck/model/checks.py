@@ -17,12 +17,20 @@ class Invariant(NamedTuple):
 
     A step invariant (`on_steps`) is `check(view_before, view_after)` instead.
     A network invariant (`on_network`) reads only the messages in flight.
+    A reply invariant (`on_replies`) judges one node's step through the core,
+    `check(state_before, message, state_after, sent)`, where `sent` includes
+    the replies to clients that the network drops.
     """
 
     name: str
     check: Callable[..., str | None]
     on_steps: bool = False
     on_network: bool = False
+    on_replies: bool = False
+
+    @property
+    def on_states(self) -> bool:
+        return not (self.on_steps or self.on_network or self.on_replies)
 
 
 class Goal(NamedTuple):

@@ -54,7 +54,7 @@ CLIENT = "client"
 _MASK = (1 << 64) - 1
 
 # positions in World.used
-CLIENTS, CHANGES, CRASHES, DROPS, DUPLICATES, READS, RETRIES = range(7)
+CLIENTS, CHANGES, CRASHES, DROPS, DUPLICATES, READS, RETRIES, CHANGE_RETRIES = range(8)
 READER = "reader"
 
 
@@ -118,24 +118,29 @@ class RaftClusterModel:
         self._classes = classes
         renamings = [{self.names[old]: self.names[new] for old, new in enumerate(perm)} for perm in self.group]
         self.normalize = abstract_clock if self._fire else _same
-        self.universe = Universe(self.names, handler, self.normalize, renamings)
+        invariants = select(catalogue, settings.check.invariants)
+        replies = [i for i in invariants if i.on_replies]
+        self.universe = Universe(self.names, handler, self.normalize, renamings, tuple(i.check for i in replies))
         members = [s for s in initial if s.commit_index]
         committed = tuple(self.universe.log[self.universe.node(members[0])]) if members else ()
         self._initial = World(
-            tuple(self.universe.node(s) for s in initial), (), (0,) * 7, (), committed, (0,) * len(committed)
+            tuple(self.universe.node(s) for s in initial), (), (0,) * 8, (), committed, (0,) * len(committed)
         )
         self._tick = self.universe.message(Tick())
         self._committed_fps: dict[tuple[tuple[int, ...], int], int] = {}
         self._memo: dict = {}
         self._node_parts: dict[tuple[int, ...], list] = {}
         self._recent_views: list[tuple[World | None, ClusterView | None]] = [(None, None), (None, None)]
-        self.properties, self.transition_properties = self._properties(select(catalogue, settings.check.invariants))
+        self.properties, self.transition_properties = self._properties(invariants)
+        self.transition_properties += [
+            TransitionProperty(i.name, self._reply_check(faults)) for i, faults in zip(replies, self.universe.reply_faults)
+        ]
         goals = select(goal_catalogue, settings.check.goals, "check.goals") if settings.check.goals else []
         self.goals = [Property(g.name, lambda world, check=g.check: check(self.view(world))) for g in goals if not g.on_steps]
         self.step_goals = [TransitionProperty(g.name, StepGoal(self.view, g.check).check) for g in goals if g.on_steps]
 
     def _properties(self, invariants: list[Invariant]) -> tuple[list[Property], list[TransitionProperty]]:
-        states = [i for i in invariants if not i.on_steps and not i.on_network]
+        states = [i for i in invariants if i.on_states]
         memoised = StateChecks(self.view, [i.check for i in states])
         properties = [
             Property(i.name, lambda world, index=index: memoised.results(world)[index]) for index, i in enumerate(states)
@@ -143,6 +148,17 @@ class RaftClusterModel:
         properties += [Property(i.name, NetworkCheck(self.view, i.check).check) for i in invariants if i.on_network]
         steps = [TransitionProperty(i.name, StepCheck(self.view, i.check).check) for i in invariants if i.on_steps]
         return properties, steps
+
+    def _reply_check(self, faults: dict[tuple[int, int], str]):
+        """A reply invariant as a step property: the universe judged each distinct step when the core took it."""
+
+        def check(before: World, action: Action, after: World) -> str | None:
+            if not faults:
+                return None
+            key = self.step_key(before, action)
+            return faults.get(key) if key is not None else None
+
+        return check
 
     def _boot(self, name: str) -> NodeState:
         s = self.settings
@@ -211,31 +227,47 @@ class RaftClusterModel:
                 yield from self._requests_at(world, position)
 
     def _requests_at(self, world: World, position: int) -> Iterator[tuple[Action, World]]:
-        u = self.universe
         name = self.names[position]
         budgets = self.settings.bounds
         used = world.used
+        requests: list[tuple[Action, int]] = []
         if used[CLIENTS] < budgets.client_requests:
-            seq = used[CLIENTS] + 1
-            request = u.message(ClientRequest(CLIENT, name, seq, _write(seq)))
-            yield ClientWrite(name, seq), self._step(world, position, request, None, CLIENTS)
+            requests.append((ClientWrite(name, used[CLIENTS] + 1), CLIENTS))
         if used[READS] < budgets.client_reads:
-            seq = used[READS] + 1
-            request = u.message(ClientRequest(READER, name, seq, ("get", "x")))
-            yield ClientRead(name, seq), self._step(world, position, request, None, READS)
+            requests.append((ClientRead(name, used[READS] + 1), READS))
         if used[RETRIES] < budgets.client_retries:
-            for seq in range(1, used[CLIENTS] + 1):
-                request = u.message(ClientRequest(CLIENT, name, seq, _write(seq)))
-                yield ClientRetry(name, seq), self._step(world, position, request, None, RETRIES)
+            requests += [(ClientRetry(name, seq), RETRIES) for seq in range(1, used[CLIENTS] + 1)]
         if used[CHANGES] < budgets.membership_changes:
-            config = u.node_states[world.nodes[position]].config
+            config = self.universe.node_states[world.nodes[position]].config
             for server in self.names:
                 if server not in config:
-                    request = u.message(AddServerRequest(CLIENT, name, server))
-                    yield AddServer(name, server), self._step(world, position, request, None, CHANGES)
+                    requests.append((AddServer(name, server), CHANGES))
                 elif len(config) > 1:
-                    request = u.message(RemoveServerRequest(CLIENT, name, server))
-                    yield RemoveServer(name, server), self._step(world, position, request, None, CHANGES)
+                    requests.append((RemoveServer(name, server), CHANGES))
+        if used[CHANGE_RETRIES] < budgets.membership_retries:
+            config = self.universe.node_states[world.nodes[position]].config
+            for server in self.names:
+                retry = AddServer(name, server) if server in config else RemoveServer(name, server)
+                requests.append((retry, CHANGE_RETRIES))
+        for action, budget in requests:
+            yield action, self._step(world, position, self.universe.message(request_of(action)), None, budget)
+
+    def step_key(self, world: World, action: Action) -> tuple[int, int] | None:
+        """(node, message): the step through the core that `action` takes in `world`, if it takes one."""
+        u = self.universe
+        if type(action) is Deliver:
+            message = u.message(action.message)
+            return world.nodes[u.destination[message]], message
+        position = u.position.get(getattr(action, "node", None))
+        if position is None or type(action) is Restart:
+            return None
+        node = world.nodes[position]
+        if type(action) is FireTimer:
+            ticks = ticks_until_timer(u.node_states[node])
+            return (node, self._tick if ticks == 1 else u.message(Tick(ticks))) if ticks is not None else None
+        if type(action) is TickOnce:
+            return node, self._tick
+        return node, u.message(request_of(action))
 
     def deliver(self, world: World, message: int) -> World:
         """`world` after one copy of the interned `message` reaches its destination."""
@@ -408,6 +440,18 @@ def _interchangeable(names: tuple[str, ...], initial: list[NodeState]) -> list[t
         else:
             classes.append([position])
     return [tuple(cls) for cls in classes if len(cls) > 1]
+
+
+def request_of(action: Action) -> Message:
+    """The message a client action sends to its node."""
+    kind = type(action)
+    if kind is ClientWrite or kind is ClientRetry:
+        return ClientRequest(CLIENT, action.node, action.seq, _write(action.seq))
+    if kind is ClientRead:
+        return ClientRequest(READER, action.node, action.seq, ("get", "x"))
+    if kind is AddServer:
+        return AddServerRequest(CLIENT, action.node, action.server)
+    return RemoveServerRequest(CLIENT, action.node, action.server)
 
 
 def _write(seq: int) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from raftcheck.core import Entry, Message, NodeState, Role
 from raftcheck.model.symmetry import Names, rename_entry, rename_message, rename_node
 
 Handler = Callable[[NodeState, Message], tuple[NodeState, tuple[Message, ...]]]
+ReplyCheck = Callable[[NodeState, Message, NodeState, tuple], str | None]
 
 _encode = msgspec.msgpack.Encoder().encode
 
@@ -33,6 +34,7 @@ class Universe:
         handler: Handler,
         normalize: Callable[[NodeState], NodeState],
         renamings: list[Names],
+        reply_checks: tuple[ReplyCheck, ...] = (),
     ) -> None:
         self.names = names
         self.position = {name: index for index, name in enumerate(names)}
@@ -58,6 +60,9 @@ class Universe:
         # per entry int
         self._entry_fp: list[list[int | None]] = []
         self._steps: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = {}
+        # Reply checks run once per distinct step; what they find is kept per check, by step.
+        self._reply_checks = reply_checks
+        self.reply_faults: list[dict[tuple[int, int], str]] = [{} for _ in reply_checks]
 
     # ---- interning --------------------------------------------------------
 
@@ -98,9 +103,15 @@ class Universe:
         key = (node, message)
         cached = self._steps.get(key)
         if cached is None:
-            state, outgoing = self._handler(self.node_states[node], self.messages[message])
+            before = self.node_states[node]
+            state, outgoing = self._handler(before, self.messages[message])
             sent = tuple(self.message(m) for m in outgoing if getattr(m, "dst", None) in self.position)
-            cached = self._steps[key] = (self.node(self._normalize(state)), sent)
+            state = self._normalize(state)
+            cached = self._steps[key] = (self.node(state), sent)
+            for check, faults in zip(self._reply_checks, self.reply_faults):
+                fault = check(before, self.messages[message], state, outgoing)
+                if fault is not None:
+                    faults[key] = fault
         return cached
 
     # ---- stable fingerprints, per renaming --------------------------------

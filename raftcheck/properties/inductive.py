@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from raftcheck.core import AppendEntriesResponse, ClientCommand, NodeState, Role
+from raftcheck.core import AppendEntriesResponse, NodeState, Role
 from raftcheck.model.cluster import ClusterView
+from raftcheck.properties.replies import replay_committed
 
 
 def first_node_failing(view: ClusterView, check: Callable[[NodeState], str | None]) -> str | None:
@@ -34,12 +35,7 @@ def commit_within_log(view: ClusterView) -> str | None:
 
 
 def state_machine_matches_log(view: ClusterView) -> str | None:
-    """Each node's state machine and client sessions are what applying its committed prefix gives.
-
-    Sessions say which (client, seq) was applied last, with its result; a
-    command whose seq is not above its client's last is a retry and not applied
-    again.
-    """
+    """Each node's state machine and client sessions are what applying its committed prefix gives."""
     return first_node_failing(view, _machine_mismatch)
 
 
@@ -103,18 +99,7 @@ def committed_entries_kept(view: ClusterView) -> str | None:
 
 
 def _machine_mismatch(node: NodeState) -> str | None:
-    machine_kind = node.params.state_machine
-    machine = machine_kind.initial()
-    last: dict[str, tuple[int, tuple[str, ...], str | None]] = {}
-    for entry in node.log[: node.commit_index]:
-        command = entry.payload
-        if type(command) is not ClientCommand:
-            continue
-        if command.client in last and command.seq <= last[command.client][0]:
-            continue
-        machine, result = machine_kind.apply(machine, command.op)
-        last[command.client] = (command.seq, command.op, result)
-    sessions = tuple(sorted((client, *latest) for client, latest in last.items()))
+    machine, sessions, _ = replay_committed(node)
     if machine != node.machine:
         return f"{node.id}'s state machine {node.machine!r} is not its committed log's {machine!r}"
     if sessions != node.sessions:

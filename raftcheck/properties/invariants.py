@@ -22,6 +22,7 @@ from raftcheck.properties.inductive import (
     votes_agree_with_voters,
 )
 from raftcheck.properties.quorums import disjoint_majorities
+from raftcheck.properties.replies import client_replies_are_truthful, membership_replies_are_truthful
 
 
 def election_safety(view: ClusterView) -> str | None:
@@ -166,6 +167,8 @@ RAFT_INVARIANTS: tuple[Invariant, ...] = (
     Invariant("VotesAgreeWithVoters", votes_agree_with_voters),
     Invariant("LeaderHoldsItsTermsEntries", leader_holds_its_terms_entries),
     Invariant("CommittedEntriesKept", committed_entries_kept, on_network=True),
+    Invariant("ClientRepliesAreTruthful", client_replies_are_truthful, on_replies=True),
+    Invariant("MembershipRepliesAreTruthful", membership_replies_are_truthful, on_replies=True),
 )
 
 ALL_INVARIANTS = tuple(invariant.name for invariant in RAFT_INVARIANTS)

@@ -1,0 +1,231 @@
+"""What a node tells its clients must be true: invariants of one step's replies.
+
+The cluster model drops replies (no node reads them), so without these checks
+a core could answer a write it never committed, answer the wrong client, or
+swallow a request, and no state invariant would notice. Each check reads one
+step of one node: its state before, the message it handled, its state after
+and everything it sent. The answers a client should get are computed from
+the node's committed log alone, by `replay_committed`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from raftcheck.core import (
+    AddServerRequest,
+    AddServerResponse,
+    AppendEntriesRequest,
+    AppendEntriesResponse,
+    ClientCommand,
+    ClientRequest,
+    ClientResponse,
+    ConfigChange,
+    Entry,
+    NodeState,
+    RemoveServerRequest,
+    RemoveServerResponse,
+    RequestVoteRequest,
+    RequestVoteResponse,
+    Role,
+    Status,
+    TimeoutNow,
+)
+
+PEER_MESSAGES = (AppendEntriesRequest, AppendEntriesResponse, RequestVoteRequest, RequestVoteResponse, TimeoutNow)
+REPLIES = (ClientResponse, AddServerResponse, RemoveServerResponse)
+
+
+class Applied(NamedTuple):
+    """One committed command and the answer its client is owed: (status, result)."""
+
+    index: int
+    command: ClientCommand
+    status: str
+    result: str | None
+
+
+class Replay(NamedTuple):
+    machine: Any
+    sessions: tuple[tuple[str, int, tuple[str, ...], str | None], ...]
+    applied: tuple[Applied, ...]
+
+
+def replay_committed(node: NodeState, upto: int | None = None) -> Replay:
+    """Apply the committed prefix (or the first `upto` entries) as the thesis's sessions say (§6.3).
+
+    Each client's latest (seq, op, result) is kept; a command whose seq is below
+    its client's latest is stale and answered without a result, the same seq
+    and op again is a retry answered from the session, the same seq with
+    another op is refused as reused. Only a new seq changes the machine.
+    """
+    kind = node.params.state_machine
+    machine = kind.initial()
+    latest: dict[str, tuple[int, tuple[str, ...], str | None]] = {}
+    applied = []
+    entries = node.log[: node.commit_index if upto is None else upto]
+    for index, entry in enumerate(entries, 1):
+        command = entry.payload
+        if type(command) is not ClientCommand:
+            continue
+        last = latest.get(command.client)
+        if last is not None and command.seq < last[0]:
+            status, result = Status.OK, None
+        elif last is not None and command.seq == last[0]:
+            status, result = (Status.OK, last[2]) if command.op == last[1] else (Status.SEQ_REUSED, None)
+        else:
+            machine, result = kind.apply(machine, command.op)
+            latest[command.client] = (command.seq, command.op, result)
+            status = Status.OK
+        applied.append(Applied(index, command, status, result))
+    sessions = tuple(sorted((client, *last) for client, last in latest.items()))
+    return Replay(machine, sessions, tuple(applied))
+
+
+def client_replies_are_truthful(before: NodeState, message: Any, after: NodeState, sent: Sequence[Any]) -> str | None:
+    """A client gets exactly the answers its request and the committed log call for, and nothing else.
+
+    A non-leader redirects to the leader it knows; a leader answers a request
+    its sessions already hold from the session, and otherwise appends it; a
+    leader answers each command it commits, once, with the result of applying
+    its committed log.
+    """
+    replies = [m for m in sent if not isinstance(m, PEER_MESSAGES)]
+    for reply in replies:
+        if not isinstance(reply, REPLIES) or reply.src != after.id:
+            return f"{after.id} sent {reply!r} to a client"
+    expected = _expected_client_replies(before, message, after)
+    if isinstance(expected, str):
+        return expected
+    got = [r for r in replies if type(r) is ClientResponse]
+    if sorted(got, key=repr) != sorted(expected, key=repr):
+        missing = [r for r in expected if r not in got]
+        extra = [r for r in got if r not in expected]
+        what = f"answered {_brief(extra[0])}" if extra else f"did not answer {_brief(missing[0])}"
+        return f"{after.id} {what} on {type(message).__name__}"
+    return None
+
+
+def membership_replies_are_truthful(
+    before: NodeState, message: Any, after: NodeState, sent: Sequence[Any]
+) -> str | None:
+    """An AddServer/RemoveServer answer goes to who asked, about what they asked, and its status is true.
+
+    "ok" means the change is committed; a refusal's reason holds in the
+    leader's state; a request that is neither refused nor started is lost.
+    """
+    replies = [m for m in sent if type(m) in (AddServerResponse, RemoveServerResponse)]
+    for reply in replies:
+        problem = _membership_reply_problem(before, message, after, reply)
+        if problem:
+            return f"{after.id} answered {_brief(reply)}: {problem}"
+    if type(message) in (AddServerRequest, RemoveServerRequest) and not replies:
+        started = after.catchup is not None and after.catchup != before.catchup
+        appended = len(after.pending_changes) > len(before.pending_changes)
+        if not (started or appended):
+            return f"{after.id} neither answered nor started {type(message).__name__} for {message.server}"
+        if (message.server in before.config) == (type(message) is AddServerRequest):
+            return f"{after.id} started {type(message).__name__} for {message.server}, whose membership makes it moot"
+        requester = after.catchup.requester if started else after.pending_changes[-1].requester
+        if requester != message.src:
+            return f"{after.id} took {type(message).__name__} from {message.src} as if {requester} asked"
+    return None
+
+
+def _expected_client_replies(before: NodeState, message: Any, after: NodeState) -> list[ClientResponse] | str:
+    expected = []
+    if type(message) is ClientRequest:
+        if before.role is not Role.LEADER:
+            expected.append(ClientResponse(before.id, message.src, message.seq, Status.NOT_LEADER, None, before.leader_id))
+        else:
+            cached = _session_answer(before, message)
+            if cached is not None:
+                expected.append(cached)
+            elif not _appended(before, after, ClientCommand(message.src, message.seq, message.op)):
+                return f"{after.id}, leader of term {before.current_term}, neither appended nor answered {_brief(message)}"
+    led = after.role is Role.LEADER or (before.role is Role.LEADER and after.current_term == before.current_term)
+    if led and after.commit_index > before.commit_index:
+        for applied in replay_committed(after).applied:
+            if applied.index > before.commit_index:
+                command = applied.command
+                expected.append(ClientResponse(after.id, command.client, command.seq, applied.status, applied.result,
+                                               after.id))
+    return expected
+
+
+def _session_answer(leader: NodeState, request: ClientRequest) -> ClientResponse | None:
+    """The answer a leader's sessions give a request they already hold, or None (it must be appended)."""
+    for client, seq, op, result in replay_committed(leader).sessions:
+        if client == request.src and seq == request.seq:
+            if op == request.op:
+                return ClientResponse(leader.id, client, seq, Status.OK, result, leader.id)
+            return ClientResponse(leader.id, client, seq, Status.SEQ_REUSED, None, leader.id)
+    return None
+
+
+def _appended(before: NodeState, after: NodeState, command: ClientCommand) -> bool:
+    return after.log[: len(before.log)] == before.log and Entry(before.current_term, command) in after.log[len(before.log):]
+
+
+def _membership_reply_problem(before: NodeState, message: Any, after: NodeState, reply: Any) -> str | None:
+    add = type(reply) is AddServerResponse
+    if reply.status == Status.OK:
+        config = _committed_config(after)
+        if (reply.server in config) != add:
+            return f"the committed configuration {list(config)} says otherwise"
+        return None
+    if reply.status == Status.TIMEOUT:
+        catchup = before.catchup
+        if not add or catchup is None or after.catchup is not None:
+            return "no catch-up of that server ended"
+        if (catchup.server, catchup.requester) != (reply.server, reply.dst):
+            return f"the catch-up that ended was of {catchup.server} for {catchup.requester}"
+        return None
+    if type(message) not in (AddServerRequest, RemoveServerRequest) or add != (type(message) is AddServerRequest):
+        return "a refusal with no request to refuse"
+    if (reply.dst, reply.server) != (message.src, message.server):
+        return f"the request was from {message.src} about {message.server}"
+    reason = _refusal_reason_false(before, message, reply)
+    if reason:
+        return reason
+    if after != before:
+        return "the request was refused, yet the leader's state changed"
+    return None
+
+
+def _refusal_reason_false(leader: NodeState, request: Any, reply: Any) -> str | None:
+    status = reply.status
+    member = request.server in leader.config
+    if status == Status.NOT_LEADER:
+        if leader.role is Role.LEADER or reply.leader_hint != leader.leader_id:
+            return f"{leader.id} is {leader.role.value} and knows leader {leader.leader_id}"
+        return None
+    if leader.role is not Role.LEADER:
+        return f"{leader.id} is not the leader"
+    truths = {
+        Status.ALREADY_MEMBER: member,
+        Status.NOT_MEMBER: not member,
+        Status.LAST_SERVER: leader.config == (request.server,),
+        Status.CHANGE_IN_PROGRESS: leader.catchup is not None or leader.config_index > leader.commit_index,
+        Status.LEADER_NOT_READY: leader.commit_index == 0 or leader.log[leader.commit_index - 1].term != leader.current_term,
+    }
+    if not truths.get(status, False):
+        return f"{status} is not true of {leader.id}"
+    return None
+
+
+def _committed_config(node: NodeState) -> tuple[str, ...]:
+    for entry in reversed(node.log[: node.commit_index]):
+        if type(entry.payload) is ConfigChange:
+            return entry.payload.servers
+    return ()
+
+
+def _brief(message: Any) -> str:
+    if type(message) in (ClientRequest, ClientResponse):
+        detail = message.status if type(message) is ClientResponse else " ".join(message.op)
+        return f"{type(message).__name__}({message.dst if type(message) is ClientResponse else message.src} #{message.seq} {detail})"
+    if type(message) in REPLIES:
+        return f"{type(message).__name__}({message.dst}, {message.server}, {message.status})"
+    return repr(message)
