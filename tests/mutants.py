@@ -18,6 +18,7 @@ from raftcheck.core import (
     ConfigChange,
     Entry,
     RemoveServerRequest,
+    RequestVoteResponse,
     Role,
     Status,
     handle,
@@ -140,3 +141,9 @@ def add_server_of_a_member_accepted(state, message):
         if message.server != state.id and change_refusal(state) is None:
             return replace(state, catchup=CatchUp(message.server, message.src, 1, len(state.log), 0)), ()
     return handle(state, message)
+
+
+def vote_answered_anonymously(state, message):
+    """A node that answers vote requests without naming itself as the sender."""
+    after, out = handle(state, message)
+    return after, tuple(replace(m, src="") if type(m) is RequestVoteResponse else m for m in out)

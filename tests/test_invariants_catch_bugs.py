@@ -49,6 +49,10 @@ MUTANTS = {
         mutants.retried_write_applied_again,
         dict(client_requests=2, client_retries=1, max_term=1, max_log=5, max_in_flight=4),
     ),
+    "MessagesAreAddressed": (
+        mutants.vote_answered_anonymously,
+        dict(client_requests=0, max_term=1, max_in_flight=4),
+    ),
     "ClientRepliesAreTruthful": (
         mutants.session_cache_ignores_the_client,
         dict(client_requests=1, client_reads=1, max_term=1, max_log=4, max_in_flight=4),

@@ -22,7 +22,11 @@ from raftcheck.properties.inductive import (
     votes_agree_with_voters,
 )
 from raftcheck.properties.quorums import disjoint_majorities
-from raftcheck.properties.replies import client_replies_are_truthful, membership_replies_are_truthful
+from raftcheck.properties.replies import (
+    client_replies_are_truthful,
+    membership_replies_are_truthful,
+    messages_are_addressed,
+)
 
 
 def election_safety(view: ClusterView) -> str | None:
@@ -167,6 +171,7 @@ RAFT_INVARIANTS: tuple[Invariant, ...] = (
     Invariant("VotesAgreeWithVoters", votes_agree_with_voters),
     Invariant("LeaderHoldsItsTermsEntries", leader_holds_its_terms_entries),
     Invariant("CommittedEntriesKept", committed_entries_kept, on_network=True),
+    Invariant("MessagesAreAddressed", messages_are_addressed, on_replies=True),
     Invariant("ClientRepliesAreTruthful", client_replies_are_truthful, on_replies=True),
     Invariant("MembershipRepliesAreTruthful", membership_replies_are_truthful, on_replies=True),
 )

@@ -1,4 +1,4 @@
-"""What a node tells its clients must be true: invariants of one step's replies.
+"""What a node sends must be addressed, and what it tells its clients must be true.
 
 The cluster model drops replies (no node reads them), so without these checks
 a core could answer a write it never committed, answer the wrong client, or
@@ -81,6 +81,19 @@ def replay_committed(node: NodeState, upto: int | None = None) -> Replay:
         applied.append(Applied(index, command, status, result))
     sessions = tuple(sorted((client, *last) for client, last in latest.items()))
     return Replay(machine, sessions, tuple(applied))
+
+
+def messages_are_addressed(before: NodeState, message: Any, after: NodeState, sent: Sequence[Any]) -> str | None:
+    """Every message a node sends names it as the sender and goes to someone else.
+
+    A message to nobody vanishes in any network, so a core that sends one
+    loses it silently; one that names another sender is a forgery.
+    """
+    for out in sent:
+        source, destination = getattr(out, "src", None), getattr(out, "dst", None)
+        if source != after.id or not isinstance(destination, str) or destination == after.id:
+            return f"{after.id} sent {out!r}"
+    return None
 
 
 def client_replies_are_truthful(before: NodeState, message: Any, after: NodeState, sent: Sequence[Any]) -> str | None:
