@@ -18,6 +18,7 @@ from raftcheck.core import (
     ConfigChange,
     Entry,
     RemoveServerRequest,
+    RemoveServerResponse,
     RequestVoteResponse,
     Role,
     Status,
@@ -147,3 +148,9 @@ def vote_answered_anonymously(state, message):
     """A node that answers vote requests without naming itself as the sender."""
     after, out = handle(state, message)
     return after, tuple(replace(m, src="") if type(m) is RequestVoteResponse else m for m in out)
+
+
+def removal_answered_about_nobody(state, message):
+    """A leader whose answer to a committed RemoveServer names no server."""
+    after, out = handle(state, message)
+    return after, tuple(replace(m, server="") if type(m) is RemoveServerResponse else m for m in out)

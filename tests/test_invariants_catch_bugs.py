@@ -65,6 +65,10 @@ MUTANTS = {
         mutants.add_server_answers_when_appended,
         dict(bootstrap=("n3",), client_requests=0, membership_changes=1, max_term=1, max_in_flight=4),
     ),
+    "MembershipRepliesAreTruthful/remove": (
+        mutants.removal_answered_about_nobody,
+        dict(client_requests=0, membership_changes=1, max_term=1, max_in_flight=4),
+    ),
     "MembershipRepliesAreTruthful/retry": (
         mutants.add_server_of_a_member_accepted,
         dict(bootstrap=("n3",), client_requests=0, membership_retries=1, max_term=1, max_in_flight=4),

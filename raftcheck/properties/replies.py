@@ -184,9 +184,9 @@ def _appended(before: NodeState, after: NodeState, command: ClientCommand) -> bo
 def _membership_reply_problem(before: NodeState, message: Any, after: NodeState, reply: Any) -> str | None:
     add = type(reply) is AddServerResponse
     if reply.status == Status.OK:
-        config = _committed_config(after)
-        if (reply.server in config) != add:
-            return f"the committed configuration {list(config)} says otherwise"
+        configs = _committed_configs(after)
+        if (reply.server in configs[-1]) != add or all((reply.server in c) == add for c in configs):
+            return f"no committed configuration change {'adds' if add else 'removes'} {reply.server}"
         return None
     if reply.status == Status.TIMEOUT:
         catchup = before.catchup
@@ -228,11 +228,9 @@ def _refusal_reason_false(leader: NodeState, request: Any, reply: Any) -> str | 
     return None
 
 
-def _committed_config(node: NodeState) -> tuple[str, ...]:
-    for entry in reversed(node.log[: node.commit_index]):
-        if type(entry.payload) is ConfigChange:
-            return entry.payload.servers
-    return ()
+def _committed_configs(node: NodeState) -> list[tuple[str, ...]]:
+    """The committed configurations in log order, with the empty one a Bootstrap node starts from."""
+    return [(), *(e.payload.servers for e in node.log[: node.commit_index] if type(e.payload) is ConfigChange)]
 
 
 def _brief(message: Any) -> str:
