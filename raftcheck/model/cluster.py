@@ -200,9 +200,8 @@ class RaftClusterModel:
         used = world.used
         for position, node in enumerate(world.nodes):
             if self._fire:
-                ticks = ticks_until_timer(u.node_states[node])
-                if ticks is not None:
-                    tick = self._tick if ticks == 1 else u.message(Tick(ticks))
+                tick = self._timer_message(node)
+                if tick is not None:
                     yield FireTimer(names[position]), self._step(world, position, tick, None)
             else:
                 yield TickOnce(names[position]), self._step(world, position, self._tick, None)
@@ -237,15 +236,14 @@ class RaftClusterModel:
             requests.append((ClientRead(name, used[READS] + 1), READS))
         if used[RETRIES] < budgets.client_retries:
             requests += [(ClientRetry(name, seq), RETRIES) for seq in range(1, used[CLIENTS] + 1)]
+        config = self.universe.node_states[world.nodes[position]].config
         if used[CHANGES] < budgets.membership_changes:
-            config = self.universe.node_states[world.nodes[position]].config
             for server in self.names:
                 if server not in config:
                     requests.append((AddServer(name, server), CHANGES))
                 elif len(config) > 1:
                     requests.append((RemoveServer(name, server), CHANGES))
         if used[CHANGE_RETRIES] < budgets.membership_retries:
-            config = self.universe.node_states[world.nodes[position]].config
             for server in self.names:
                 retry = AddServer(name, server) if server in config else RemoveServer(name, server)
                 requests.append((retry, CHANGE_RETRIES))
@@ -263,8 +261,8 @@ class RaftClusterModel:
             return None
         node = world.nodes[position]
         if type(action) is FireTimer:
-            ticks = ticks_until_timer(u.node_states[node])
-            return (node, self._tick if ticks == 1 else u.message(Tick(ticks))) if ticks is not None else None
+            tick = self._timer_message(node)
+            return None if tick is None else (node, tick)
         if type(action) is TickOnce:
             return node, self._tick
         return node, u.message(request_of(action))
@@ -275,10 +273,15 @@ class RaftClusterModel:
 
     def fire_timer(self, world: World, position: int) -> World | None:
         """`world` after the node at `position` lets its next timer fire, or None if it has none."""
-        ticks = ticks_until_timer(self.universe.node_states[world.nodes[position]])
+        tick = self._timer_message(world.nodes[position])
+        return None if tick is None else self._step(world, position, tick, None)
+
+    def _timer_message(self, node: int) -> int | None:
+        """The interned Tick that fires the next timer of the interned `node`, or None if it has none."""
+        ticks = ticks_until_timer(self.universe.node_states[node])
         if ticks is None:
             return None
-        return self._step(world, position, self._tick if ticks == 1 else self.universe.message(Tick(ticks)), None)
+        return self._tick if ticks == 1 else self.universe.message(Tick(ticks))
 
     def next_state(self, world: World, action: Action) -> World:
         """Replay one action; ValueError if it is not enabled in `world`."""

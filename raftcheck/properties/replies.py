@@ -32,6 +32,7 @@ from raftcheck.core import (
     Status,
     TimeoutNow,
 )
+from raftcheck.core.log import term_at
 
 PEER_MESSAGES = (AppendEntriesRequest, AppendEntriesResponse, RequestVoteRequest, RequestVoteResponse, TimeoutNow)
 REPLIES = (ClientResponse, AddServerResponse, RemoveServerResponse)
@@ -221,7 +222,7 @@ def _refusal_reason_false(leader: NodeState, request: Any, reply: Any) -> str | 
         Status.NOT_MEMBER: not member,
         Status.LAST_SERVER: leader.config == (request.server,),
         Status.CHANGE_IN_PROGRESS: leader.catchup is not None or leader.config_index > leader.commit_index,
-        Status.LEADER_NOT_READY: leader.commit_index == 0 or leader.log[leader.commit_index - 1].term != leader.current_term,
+        Status.LEADER_NOT_READY: term_at(leader.log, leader.commit_index) != leader.current_term,
     }
     if not truths.get(status, False):
         return f"{status} is not true of {leader.id}"
