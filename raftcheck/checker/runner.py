@@ -21,6 +21,7 @@ from raftcheck.model.universe import Handler
 from raftcheck.properties import raft_model
 from raftcheck.search import Limits, SearchResult, breadth_first, depth_first
 from raftcheck.search.model import Progress
+from raftcheck.search.parallel import parallel_breadth_first
 from raftcheck.search.shrink import shortest_nearby, shrink
 from raftcheck.search.simulate import Walks, simulate
 
@@ -86,6 +87,8 @@ def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = ha
             result = simulate(model, limits, walks, progress, abstraction=lambda world: coverage_key(model.view(world)))
             if result.violation:
                 result.violation = shortest_nearby(model, shrink(model, result.violation))
+        elif check.workers > 1 and check.search == "bfs":
+            result = parallel_breadth_first(model, limits, check.workers, progress)
         else:
             result = (breadth_first if check.search == "bfs" else depth_first)(model, limits, progress)
     trace = None

@@ -29,7 +29,7 @@ from raftcheck.settings import all_fields, field_named
 
 DEFAULT_SPECS = Path(__file__).resolve().parent.parent.parent / "specs"
 LIMIT_FIELDS = [field_named("max_states"), field_named("max_seconds"), field_named("walks"), field_named("walk_steps"),
-                field_named("seed"), field_named("features")]
+                field_named("seed"), field_named("features"), field_named("workers")]
 GRAPH_FORMATS = {
     ".graphml": lambda graph: "\n".join(networkx.generate_graphml(graph)).encode(),
     ".dot": lambda graph: networkx.nx_pydot.to_pydot(graph).to_string().encode(),

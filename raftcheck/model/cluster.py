@@ -283,6 +283,12 @@ class RaftClusterModel:
             return None
         return self._tick if ticks == 1 else self.universe.message(Tick(ticks))
 
+    def codec(self):
+        """How a parallel search ships this model's worlds between processes."""
+        from raftcheck.model.transport import WorldCodec  # transport needs World, defined here
+
+        return WorldCodec(self.universe)
+
     def next_state(self, world: World, action: Action) -> World:
         """Replay one action; ValueError if it is not enabled in `world`."""
         for candidate, successor in self.successors(world):

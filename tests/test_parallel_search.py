@@ -1,0 +1,90 @@
+"""Parallel BFS gives the single-process answer: the same states, transitions and depth, the same shortest
+counterexample length, on the real cluster model (worlds shipped between processes) and on mutant cores."""
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import mutants
+import raftcheck
+from raftcheck.checker.trace import replay
+from raftcheck.cli import main
+from raftcheck.core import handle
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+
+
+def summary(result) -> tuple:
+    search = result.search
+    return (search.verdict, search.states, search.transitions, search.depth, search.unexpanded,
+            sorted(name for name, how in search.goals.items() if how))
+
+
+@pytest.mark.parametrize("name, overrides", [
+    ("build_cluster_through_bootstrap", {}),  # membership changes, bootstrap nodes, no symmetry among them
+    ("catch_up_rounds", {}),  # timers, catch-up rounds and a crash
+    ("four_nodes_loss_and_duplicates", {"max_in_flight": 3, "drops": 1}),  # drops, duplicates, 4-way symmetry
+    ("election_replication_with_restart", {"max_term": 1, "workers_": 3}),  # three workers
+])
+def test_a_parallel_pass_explores_exactly_what_one_process_explores(name, overrides):
+    overrides = dict(overrides)
+    workers = overrides.pop("workers_", 2)
+    single = raftcheck.check(SPECS / f"{name}.toml", **overrides)
+    parallel = raftcheck.check(SPECS / f"{name}.toml", workers=workers, **overrides)
+    assert single.verdict == "pass" and single.search.states > 1_000
+    assert summary(parallel) == summary(single)
+
+
+@pytest.mark.parametrize("name", ["log_up_to_date_check", "step_down_on_higher_term", "count_each_voter_once"])
+def test_a_parallel_violation_is_as_short_as_the_single_process_one_and_replays(name):
+    single = raftcheck.check(SPECS / f"{name}.toml")
+    parallel = raftcheck.check(SPECS / f"{name}.toml", workers=2)
+    assert parallel.matches and single.matches
+    assert parallel.invariant == single.invariant
+    assert len(parallel.trace.actions) == len(single.trace.actions)
+    replayed = replay(parallel.trace)
+    assert replayed.confirms and replayed.broken[0] == parallel.invariant
+
+
+def test_a_step_violation_found_by_a_worker_replays_from_its_parent():
+    """Reply invariants are step properties: the last action is found again by replaying, not shipped."""
+    settings = dict(client_requests=1, client_reads=1, max_term=1, max_log=4, max_in_flight=4,
+                    invariants=("ClientRepliesAreTruthful",))
+    single = raftcheck.check(SPECS / "election_replication_with_restart.toml",
+                             handler=mutants.session_cache_ignores_the_client, **settings)
+    parallel = raftcheck.check(SPECS / "election_replication_with_restart.toml", workers=2,
+                               handler=mutants.session_cache_ignores_the_client, **settings)
+    assert single.invariant == parallel.invariant == "ClientRepliesAreTruthful"
+    assert len(parallel.trace.actions) == len(single.trace.actions)
+    replayed = replay(parallel.trace, mutants.session_cache_ignores_the_client)
+    assert replayed.confirms and replayed.broken[0] == "ClientRepliesAreTruthful"
+
+
+def test_a_budget_stops_a_parallel_search_with_a_partial_verdict():
+    result = raftcheck.check(SPECS / "five_nodes_elections.toml", workers=2, max_states=20_000)
+    assert result.verdict == "partial" and "max_states" in result.search.stopped_because
+    assert 20_000 <= result.search.states < 200_000
+
+
+def _crashes_on_second_term(state, message):
+    after, sent = handle(state, message)
+    if after.current_term >= 2:
+        raise ZeroDivisionError("core bug")
+    return after, sent
+
+
+def test_an_exception_in_a_worker_is_raised_in_the_caller():
+    with pytest.raises(ZeroDivisionError, match="core bug"):
+        raftcheck.check(SPECS / "election_replication_with_restart.toml", workers=2, handler=_crashes_on_second_term)
+
+
+def test_workers_flag_runs_a_spec_and_refuses_a_search_it_cannot_share():
+    runner = CliRunner()
+    ok = runner.invoke(main, ["check", str(SPECS / "catch_up_rounds.toml"), "--workers", "2"])
+    assert ok.exit_code == 0, ok.output
+    assert "56,541 states" in ok.output
+    refused = runner.invoke(main, ["explore", "--workers", "2", "--search", "dfs", "--max-depth", "3"])
+    assert refused.exit_code == 2
+    assert "only a bfs search runs on several workers" in refused.output
+    assert "Traceback" not in refused.output
