@@ -30,3 +30,7 @@ class TraceError(RaftcheckError):
 
 class HistoryError(RaftcheckError):
     """A history that cannot be judged: unreadable, malformed, or outside its model."""
+
+
+class RayError(RaftcheckError):
+    """Ray is missing, or its cluster cannot be started or joined."""

@@ -122,8 +122,8 @@ class Check(Section):
               '"simulate" takes random walks (not exhaustive, for depth).'),
     ] = "bfs"
     workers: Annotated[
-        int, _help("Processes a bfs safety search shares its levels among (1: this process only; "
-              "a liveness check builds its graph in one process).", ge=1, le=256)
+        int, _help("Processes that share a bfs search's levels or a simulation's walks (1: this process only; "
+              "a liveness check builds its graph in one process).", ge=1, le=1024)
     ] = 1
     walks: Annotated[int, _help("Random walks a simulation takes.", ge=1)] = 1000
     walk_steps: Annotated[int, _help("Most actions in one random walk.", ge=1)] = 100
@@ -295,8 +295,8 @@ def validate(settings: Settings) -> Settings:
             raise SettingsError(f"{section}.{name}", f"expected a number from {least:g} to {most:g}, got {value!r}")
     if check.liveness and (settings.timing.timer != "fire" or check.search != "bfs"):
         raise SettingsError("check.liveness", 'liveness is checked with timing.timer = "fire" and check.search = "bfs"')
-    if check.workers > 1 and check.search != "bfs":
-        raise SettingsError("check.workers", "only a bfs search runs on several workers")
+    if check.workers > 1 and check.search == "dfs":
+        raise SettingsError("check.workers", "dfs runs in one process; bfs and simulate run on several workers")
     if check.search == "dfs" and settings.bounds.max_depth is None:
         raise SettingsError("bounds.max_depth", "depth-first search needs a depth bound")
     return msgspec.structs.replace(

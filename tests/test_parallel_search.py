@@ -1,6 +1,7 @@
 """Parallel BFS gives the single-process answer: the same states, transitions and depth, the same shortest
 counterexample length, on the real cluster model (worlds shipped between processes) and on mutant cores."""
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -86,5 +87,22 @@ def test_workers_flag_runs_a_spec_and_refuses_a_search_it_cannot_share():
     assert "56,541 states" in ok.output
     refused = runner.invoke(main, ["explore", "--workers", "2", "--search", "dfs", "--max-depth", "3"])
     assert refused.exit_code == 2
-    assert "only a bfs search runs on several workers" in refused.output
+    assert "dfs runs in one process" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_forked_simulations_share_the_walks_and_the_first_violation_replays():
+    spec = dataclasses.replace(raftcheck.load_spec(SPECS / "log_up_to_date_check.toml"), start=(), start_tables=())
+    result = raftcheck.check(spec, search="simulate", workers=2, walks=20_000, walk_steps=200, max_seconds=60)
+    assert result.verdict == "violation" and result.matches
+    assert result.search.coverage and result.search.transitions >= len(result.trace.actions)
+    assert replay(result.trace).confirms
+
+
+def test_forked_simulations_without_a_violation_merge_what_each_reached():
+    one = raftcheck.check(SPECS / "catch_up_rounds.toml", search="simulate", walks=40, walk_steps=30, seed=3)
+    two = raftcheck.check(SPECS / "catch_up_rounds.toml", search="simulate", walks=40, walk_steps=30, seed=3,
+                          workers=2)
+    assert one.verdict == two.verdict == "pass"
+    assert two.search.transitions > 0 and two.search.states > 1 and two.search.coverage > 1
+    assert two.search.states <= two.search.transitions

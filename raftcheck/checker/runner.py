@@ -6,11 +6,12 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 
 from raftcheck.core import handle
 from raftcheck.checker.spec import Spec
 from raftcheck.checker.trace import Trace, trace_of
-from raftcheck.errors import SpecError
+from raftcheck.errors import RayError, SpecError
 from raftcheck.liveness import LIVENESS_PROPERTIES, check_liveness
 from raftcheck.liveness.graph import StateGraph
 from raftcheck.model.actions import Action
@@ -23,7 +24,7 @@ from raftcheck.search import Limits, SearchResult, breadth_first, depth_first
 from raftcheck.search.model import Progress
 from raftcheck.search.parallel import parallel_breadth_first
 from raftcheck.search.shrink import shortest_nearby, shrink
-from raftcheck.search.simulate import Walks, simulate
+from raftcheck.search.simulate import Walks, simulate, walks_in_parallel
 
 
 @dataclass
@@ -70,8 +71,12 @@ class Result:
         return "pass" if self.search.exhaustive else f"no violation ({self.search.stopped_because})"
 
 
-def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = handle, keep_graph: bool = False) -> Result:
-    """Explore the spec's cluster from where its start steps lead (with `keep_graph`, keep a liveness check's graph)."""
+def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = handle, keep_graph: bool = False,
+             ray_address: str | None = None) -> Result:
+    """Explore the spec's cluster from where its start steps lead (with `keep_graph`, keep a liveness check's graph).
+
+    With `ray_address` (an address, or "local" to start Ray here), bfs and simulation run on Ray.
+    """
     settings = spec.settings
     model = raft_model(settings, handler)
     prefix = start_at(model, spec)
@@ -83,11 +88,14 @@ def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = ha
             result, graph = check_liveness(model, select(LIVENESS_PROPERTIES, check.liveness, "check.liveness"), limits,
                                        progress)
         elif check.search == "simulate":
-            walks = Walks(check.walks, check.walk_steps, check.seed)
-            result = simulate(model, limits, walks, progress, abstraction=lambda world: coverage_key(model.view(world)))
+            result = _simulation(model, spec, handler, limits, progress, ray_address)
             if result.violation:
                 result.violation = shortest_nearby(model, shrink(model, result.violation))
-        elif check.workers > 1 and check.search == "bfs":
+        elif check.search == "bfs" and ray_address is not None:
+            on_ray = _ray()
+            workers = on_ray.connect(ray_address) if check.workers == 1 else check.workers
+            result = on_ray.breadth_first(model, partial(model_at_start, spec, handler), limits, workers, progress)
+        elif check.search == "bfs" and check.workers > 1:
             result = parallel_breadth_first(model, limits, check.workers, progress)
         else:
             result = (breadth_first if check.search == "bfs" else depth_first)(model, limits, progress)
@@ -97,6 +105,42 @@ def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = ha
         result.violation.shift(len(prefix))
         trace = trace_of(settings, result.violation)
     return Result(spec, result, trace, graph if keep_graph else None)
+
+
+def _simulation(model: RaftClusterModel, spec: Spec, handler: Handler, limits: Limits, progress: Progress | None,
+                ray_address: str | None) -> SearchResult:
+    check = spec.settings.check
+    walks = Walks(check.walks, check.walk_steps, check.seed)
+    if ray_address is not None:
+        on_ray = _ray()
+        workers = on_ray.connect(ray_address) if check.workers == 1 else check.workers
+        return on_ray.simulate(partial(model_at_start, spec, handler), walk_model, limits, walks, workers)
+    if check.workers > 1:
+        return walks_in_parallel(model, walk_model, limits, walks, check.workers)
+    return walk_model(model, limits, walks, progress)
+
+
+def _ray():
+    """The Ray backend, imported only when asked for: Ray is an optional dependency and slow to import."""
+    try:
+        from raftcheck.search import on_ray
+    except ImportError:
+        raise RayError("Ray is not installed: pip install 'raftcheck[ray]'") from None
+    return on_ray
+
+
+def walk_model(model: RaftClusterModel, limits: Limits, walks: Walks, progress: Progress | None = None,
+               seen: set[int] | None = None, covered: set | None = None) -> SearchResult:
+    """A simulation of the cluster, steered by coverage of its abstract states."""
+    return simulate(model, limits, walks, progress, abstraction=lambda world: coverage_key(model.view(world)),
+                    seen=seen, covered=covered)
+
+
+def model_at_start(spec: Spec, handler: Handler = handle) -> RaftClusterModel:
+    """The spec's model, ready to search from where its start steps lead: what each Ray worker builds for itself."""
+    model = raft_model(spec.settings, handler)
+    start_at(model, spec)
+    return model
 
 
 @contextmanager

@@ -37,6 +37,21 @@ GRAPH_FORMATS = {
 SIMULATE_HELP = "Random walks instead of exhaustive search (same as --search simulate; see --walks, --walk-steps, --seed)."
 
 
+def ray_options(command):
+    """--ray and --ray-address: where bfs and simulate run when not in this process's own workers."""
+    command = click.option("--ray-address", metavar="ADDRESS",
+                           help="Run bfs and simulate on the Ray cluster at ADDRESS (e.g. 10.0.0.5:6379; "
+                                "--workers defaults to its CPUs).")(command)
+    return click.option("--ray", "local_ray", is_flag=True,
+                        help="Start Ray on this machine and run bfs and simulate on it.")(command)
+
+
+def ray_address_of(local_ray: bool, address: str | None) -> str | None:
+    if local_ray and address:
+        fail("--ray starts Ray here and --ray-address joins a cluster: give one of them")
+    return "local" if local_ray else address
+
+
 @click.command()
 @click.argument("targets", nargs=-1, type=click.Path())
 @click.option("--json", "json_path", metavar="FILE", help="Write a JSON report here (- for stdout).")
@@ -49,9 +64,10 @@ SIMULATE_HELP = "Random walks instead of exhaustive search (same as --search sim
 @click.option("--rules-on", "with_rules_on", is_flag=True,
               help="Run every switch spec's rules-on proof, the slow and unproven ones too.")
 @click.option("--simulate", is_flag=True, help=SIMULATE_HELP)
+@ray_options
 @settings_options(LIMIT_FIELDS)
 def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_counterexamples, with_rules_on, simulate,
-          **limits) -> None:
+          local_ray, ray_address, **limits) -> None:
     """Run specs (default: the repository's specs/) and compare each verdict with its expectation.
 
     Exit status: 0 when every verdict matches, 1 when one does not, 2 on bad input.
@@ -60,6 +76,7 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
     check_output_path(junit_path, "--junit")
     check_output_path(trace_dir, "--trace-dir", directory=True)
     check_output_path(html_dir, "--html", directory=True)
+    ray_address = ray_address_of(local_ray, ray_address)
     try:
         specs = [load_spec(path) for path in spec_paths(list(targets) or [str(DEFAULT_SPECS)])]
     except RaftcheckError as error:
@@ -77,7 +94,7 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
     for spec in specs:
         try:
             with progress_reporter(log, spec.name) as progress:
-                result = run_spec(spec, progress)
+                result = run_spec(spec, progress, ray_address=ray_address)
         except RaftcheckError as error:
             fail(str(error))
         results.append(result)
@@ -110,13 +127,15 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
 @click.option("--simulate", is_flag=True, help=SIMULATE_HELP)
 @click.option("--graph", "graph_path", metavar="FILE",
               help="With --liveness: write the fault-free state graph as GraphML (.graphml) or DOT (.dot).")
-def explore(start, trace_path, simulate, graph_path, **values) -> None:
+@ray_options
+def explore(start, trace_path, simulate, graph_path, local_ray, ray_address, **values) -> None:
     """Explore a cluster described by flags (the settings a spec has); print the verdict.
 
     Exit status: 0 pass, 1 violation, 2 bad input, 3 stopped early (partial) or a goal not reached.
     """
     check_output_path(trace_path, "--trace")
     check_output_path(graph_path, "--graph")
+    ray_address = ray_address_of(local_ray, ray_address)
     settings = settings_from_flags(given(values, all_fields()) | ({"search": "simulate"} if simulate else {}))
     if graph_path and (not settings.check.liveness or Path(graph_path).suffix not in GRAPH_FORMATS):
         fail(f"--graph {graph_path}: needs --liveness and a file name ending in {' or '.join(GRAPH_FORMATS)}")
@@ -130,7 +149,7 @@ def explore(start, trace_path, simulate, graph_path, **values) -> None:
     out = log if trace_path == "-" else console
     try:
         with progress_reporter(log, spec.name) as progress:
-            result = run_spec(spec, progress, keep_graph=graph_path is not None)
+            result = run_spec(spec, progress, keep_graph=graph_path is not None, ray_address=ray_address)
     except RaftcheckError as error:
         fail(str(error))
     out.print(result_line(result, show_expectation=False), markup=False)

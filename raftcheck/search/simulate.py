@@ -15,9 +15,12 @@ A simulation never proves anything: a run without a violation is reported as
 
 from __future__ import annotations
 
+import dataclasses
+import multiprocessing
 import random
+import time
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from raftcheck.search.model import (
@@ -44,16 +47,22 @@ class Walks:
     steps: int = 100
     seed: int = 0
     swarm: bool = True
+    first: int = 0  # this run takes walks first, first + stride, ... (several runs share one budget)
+    stride: int = 1
 
 
 def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | None = None,
              kind_of: Callable[[Any], str] = lambda action: type(action).__name__,
-             abstraction: Callable[[Any], Hashable] | None = None) -> SearchResult:
-    """Random walks until a property breaks, the walks run out, or `limits` stop the run."""
+             abstraction: Callable[[Any], Hashable] | None = None,
+             seen: set[int] | None = None, covered: set[Hashable] | None = None) -> SearchResult:
+    """Random walks until a property breaks, the walks run out, or `limits` stop the run.
+
+    `seen` and `covered` collect the fingerprints and abstract states reached, for a caller that merges runs.
+    """
     goals = GoalTracker(model)
     stats = Stats(goals=goals)
-    seen: set[int] = set()
-    covered: set[Hashable] = set()
+    seen = set() if seen is None else seen
+    covered = set() if covered is None else covered
     corpus: list[tuple[int, list, Any]] = []
     initials = model.initial_states()
     for index, initial in enumerate(initials):
@@ -65,11 +74,12 @@ def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | N
         if abstraction is not None:
             covered.add(abstraction(initial))
     next_report = PROGRESS_EVERY
-    walk = 0
-    for walk in range(budget.walks):
+    taken = 0
+    for walk in range(budget.first, budget.walks, budget.stride):
         stopped = stats.out_of_budget(limits)
         if stopped:
-            return _finish(stats, walk, covered, stopped)
+            return _finish(stats, taken, covered, stopped)
+        taken += 1
         rng = random.Random(f"{budget.seed}:{walk}")
         weights: dict[str, float] | None = {} if budget.swarm else None
         if corpus and rng.random() < CORPUS_SHARE:
@@ -113,7 +123,7 @@ def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | N
         if progress is not None and stats.transitions >= next_report:
             next_report = stats.transitions + PROGRESS_EVERY
             progress(stats)
-    return _finish(stats, walk + 1, covered, None)
+    return _finish(stats, taken, covered, None)
 
 
 def _finish(stats: Stats, walks: int, covered: set, stopped: str | None) -> SearchResult:
@@ -139,3 +149,62 @@ def _choose(rng: random.Random, steps: Sequence, weights: dict[str, float] | Non
     if not any(chosen):
         return rng.choice(steps)
     return rng.choices(steps, weights=chosen)[0]
+
+
+def walks_in_parallel(model: Model, run: Callable[..., SearchResult], limits: Limits, budget: Walks,
+                      workers: int) -> SearchResult:
+    """`run(model, limits, walks, None, seen, covered)` in `workers` forked processes sharing the walks: process i
+    takes walks i, i + workers, ...; the first violation to come back wins and the other processes are stopped."""
+    context = multiprocessing.get_context("fork")
+    started = time.perf_counter()
+    answers = context.Queue()
+    processes = [
+        context.Process(target=_walk_in_child, args=(answers, run, model, limits, replace(budget, first=i, stride=workers)),
+                        daemon=True)
+        for i in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    runs: list[tuple[SearchResult, set, set]] = []
+    try:
+        while len(runs) < workers:
+            kind, answer = answers.get()
+            if kind == "error":
+                raise answer
+            runs.append(answer)
+            if answer[0].violation is not None:
+                break
+    finally:
+        for process in processes:
+            process.kill()
+            process.join()
+    return merge_runs(runs, time.perf_counter() - started)
+
+
+def _walk_in_child(answers: Any, run: Callable[..., SearchResult], model: Model, limits: Limits, budget: Walks) -> None:
+    seen: set[int] = set()
+    covered: set[Hashable] = set()
+    try:
+        answers.put(("ok", (run(model, limits, budget, None, seen, covered), seen, covered)))
+    except BaseException as error:  # raised again by the parent
+        answers.put(("error", error))
+
+
+def merge_runs(runs: list[tuple[SearchResult, set, set]], seconds: float) -> SearchResult:
+    """One result for simulations that shared a budget: the first violation, the union of what they reached."""
+    results = [result for result, _, _ in runs]
+    merged = next((r for r in results if r.violation is not None), results[0])
+    unexpanded: dict[str, int] = {}
+    goals: dict[str, str | None] = dict.fromkeys(results[0].goals)
+    for result in results:
+        for reason, count in result.unexpanded.items():
+            unexpanded[reason] = unexpanded.get(reason, 0) + count
+        for name, how in result.goals.items():
+            goals[name] = goals[name] or how
+    seen = set().union(*(states for _, states, _ in runs))
+    covered = set().union(*(keys for _, _, keys in runs))
+    return dataclasses.replace(
+        merged, states=len(seen), transitions=sum(r.transitions for r in results),
+        depth=max(r.depth for r in results), seconds=seconds, unexpanded=unexpanded, goals=goals,
+        coverage=len(covered) or None,
+    )
