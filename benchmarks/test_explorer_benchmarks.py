@@ -4,9 +4,13 @@ Run with `pytest benchmarks/`; states/second and transitions/second are in each
 benchmark's extra_info (`--benchmark-json` keeps them for comparison).
 """
 
+import time
 from pathlib import Path
 
 import raftcheck
+from raftcheck.checker.runner import model_at_start
+from raftcheck.core import handle
+from raftcheck.search import breadth_first
 
 DEFAULT_SPEC = Path(__file__).resolve().parent.parent / "specs" / "election_replication_with_restart.toml"
 
@@ -70,3 +74,53 @@ def test_liveness_check_against_a_safety_run_of_the_same_bounds(benchmark):
         liveness_states=liveness.states, safety_states=safety.states,
         cost_ratio=round(liveness.seconds / safety.seconds, 1),
     )
+
+
+def test_explorer_transitions_against_raw_handle_calls(benchmark):
+    """Explorer transitions/s divided by raw `handle` calls/s on the inputs those transitions feed the core:
+    what one transition costs in core calls (the goal is 1/3 or better: at most three calls' worth)."""
+    rates = benchmark.pedantic(overhead_rates, args=(DEFAULT_SPEC,), rounds=1, iterations=1)
+    benchmark.extra_info.update(rates)
+    assert rates["sampled_inputs"] > 1_000
+
+
+def overhead_rates(path: Path, sample_every: int = 7) -> dict:
+    explored = raftcheck.check(path).search
+    spec = raftcheck.load_spec(path)
+    model = model_at_start(spec)
+    inputs = []
+    successors = model.successors
+
+    def recording(world):
+        for number, (action, successor) in enumerate(successors(world)):
+            if number % sample_every == 0:
+                key = model.step_key(world, action)
+                if key is not None:
+                    inputs.append((model.universe.node_states[key[0]], model.universe.messages[key[1]]))
+            yield action, successor
+
+    model.successors = recording
+    breadth_first(model)
+    started = time.perf_counter()
+    for state, message in inputs:
+        handle(state, message)
+    calls_per_second = len(inputs) / (time.perf_counter() - started)
+    transitions_per_second = explored.transitions / explored.seconds
+    return dict(sampled_inputs=len(inputs), handle_calls_per_second=round(calls_per_second),
+                transitions_per_second=round(transitions_per_second),
+                transitions_per_handle_call=round(transitions_per_second / calls_per_second, 3))
+
+
+def test_parallel_bfs_against_one_process(benchmark):
+    """The sharded search on two forked workers against one process, alternating (see parallel_bfs.py)."""
+
+    def both():
+        one = raftcheck.check(DEFAULT_SPEC).search
+        two = raftcheck.check(DEFAULT_SPEC, workers=2).search
+        return one, two
+
+    one, two = benchmark.pedantic(both, rounds=1, iterations=1)
+    assert (one.states, one.transitions, one.depth) == (two.states, two.transitions, two.depth)
+    benchmark.extra_info.update(one_process_states_per_second=round(one.states_per_second),
+                                two_workers_states_per_second=round(two.states_per_second),
+                                speed_up=round(one.seconds / two.seconds, 2))

@@ -106,7 +106,7 @@ def sharded_search(model: Model, shards: Shards, roots: dict[int, int], stats: S
 
 def _rebuild(model: Model, shards: Shards, roots: dict[int, int], stats: Stats, found: tuple) -> Violation:
     """The path to a shard's violation: parent links from the owners, actions by replaying them here."""
-    kind, (name, message), key = found
+    kind, (name, message), key, last = found
     chain = [key]
     while (parent := shards.parent(chain[-1])) is not None:
         chain.append(parent)
@@ -118,6 +118,8 @@ def _rebuild(model: Model, shards: Shards, roots: dict[int, int], stats: Stats, 
         action, state = next((a, s) for a, s in model.successors(state) if model.fingerprint(s) == key)
         actions.append(action)
     if kind == "state":
+        action, state = next((a, s) for a, s in model.successors(state) if model.fingerprint(s) == last)
+        actions.append(action)
         stats.depth = len(actions)
         name, message = first_broken(model.properties, state) or (name, message)
     else:

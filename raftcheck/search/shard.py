@@ -4,7 +4,8 @@ A shard owns the fingerprints `fp % workers == index`: it keeps their parent
 links and expands the states it owns. `expand` works through this level's
 frontier and returns, per peer, the successors that peer owns, packed by the
 model's codec; `sent` remembers what it already shipped, so a state found
-again costs a set look-up. `absorb` takes the peers' batches and keeps the
+again costs a set look-up. Each new successor is checked by the shard that
+finds it, shipped or not. `absorb` takes the peers' batches and keeps the
 states it sees first. Whoever runs the shards (forked processes, Ray actors)
 only moves the batches and the reports.
 """
@@ -31,7 +32,7 @@ class LevelReport(NamedTuple):
     states: int
     transitions: int
     unexpanded: dict[str, int]
-    violation: tuple | None  # ("state" or "step", (name, message), fingerprint of the state or its parent)
+    violation: tuple | None  # ("state" or "step", (name, message), parent's fingerprint, state's or None)
     halted: str | None  # the budget that ran out: "max_seconds" or "max_states"
     frontier: int  # states this shard expands next level
     reached: dict[str, str]  # goals reached so far
@@ -88,28 +89,30 @@ class Shard:
                 if step_properties:
                     broken = first_broken_step(step_properties, state, action, successor)
                     if broken:
-                        violation = ("step", broken, key)
+                        violation = ("step", broken, key, None)
                         break
                 if goals.pending:
                     goals.step(state, action, successor)
                 next_key = model.fingerprint(successor)
                 owner = next_key % workers
-                if owner != me:
-                    if next_key not in sent:
-                        sent.add(next_key)
-                        outgoing[owner].append((next_key, key, successor))
+                if owner == me:
+                    if next_key in parents:
+                        continue
+                    parents[next_key] = key
+                    states += 1
+                    fresh.append((successor, next_key))
+                elif next_key in sent:
                     continue
-                if next_key in parents:
-                    continue
-                parents[next_key] = key
-                states += 1
+                else:
+                    sent.add(next_key)
+                    outgoing[owner].append((next_key, key, successor))
+                # A new successor is checked where it is found, so a violation stops the level at once.
                 broken = first_broken(properties, successor)
                 if broken:
-                    violation = ("state", broken, next_key)
+                    violation = ("state", broken, key, next_key)
                     break
                 if goals.pending:
                     goals.state(successor)
-                fresh.append((successor, next_key))
             if violation:
                 self.stop.set()
                 break
@@ -122,25 +125,17 @@ class Shard:
         return [self.codec.pack(peer, outgoing[peer]) if peer != me else None for peer in range(workers)]
 
     def absorb(self, batches: list[tuple[int, Any]]) -> LevelReport:
-        """Keep the peers' successors this shard sees first; this level's report."""
-        model, goals, parents, fresh = self.model, self.goals, self.parents, self._fresh
-        properties = model.properties
+        """Keep the peers' successors this shard sees first (their senders checked them); this level's report."""
+        parents, fresh = self.parents, self._fresh
         states, transitions, unexpanded, violation, halted, _, _ = self._partial
         for peer, packed in batches:
             for next_key, key, successor in self.codec.unpack(peer, packed):
-                if violation or next_key in parents:
-                    continue
-                parents[next_key] = key
-                states += 1
-                broken = first_broken(properties, successor)
-                if broken:
-                    violation = ("state", broken, next_key)
-                    continue
-                if goals.pending:
-                    goals.state(successor)
-                fresh.append((successor, next_key))
+                if next_key not in parents:
+                    parents[next_key] = key
+                    states += 1
+                    fresh.append((successor, next_key))
         self.frontier, self._fresh = fresh, []
-        reached = {name: how for name, how in goals.reached.items() if how is not None}
+        reached = {name: how for name, how in self.goals.reached.items() if how is not None}
         return LevelReport(states, transitions, unexpanded, violation, halted, len(fresh), reached)
 
 
