@@ -23,7 +23,7 @@ from raftcheck.liveness.properties import LivenessProperty
 from raftcheck.liveness.quotient import quotient
 from raftcheck.model.actions import Action
 from raftcheck.model.cluster import RaftClusterModel, World
-from raftcheck.search.model import GoalTracker, Limits, Progress, Stats, first_broken, first_broken_step
+from raftcheck.search.model import GoalTracker, Limits, Progress, Stats, first_broken_step
 
 PROGRESS_EVERY = 5_000
 
@@ -116,6 +116,7 @@ def build(
 def _reachable(model: RaftClusterModel, graph: StateGraph, limits: Limits, stats: Stats,
                progress: Progress | None) -> None:
     goals = stats.goals = GoalTracker(model)
+    check_state = model.first_broken
     queue: deque = deque()
     for index, world in enumerate(model.initial_states()):
         key = model.fingerprint(world)
@@ -125,7 +126,7 @@ def _reachable(model: RaftClusterModel, graph: StateGraph, limits: Limits, stats
         world, key, depth = queue.popleft()
         stats.states += 1
         stats.depth = max(stats.depth, depth)
-        broken = first_broken(model.properties, world)
+        broken = check_state(world)
         if broken:
             graph.safety = (key, broken, None)
             return

@@ -145,9 +145,25 @@ class RaftClusterModel:
         properties = [
             Property(i.name, lambda world, index=index: memoised.results(world)[index]) for index, i in enumerate(states)
         ]
-        properties += [Property(i.name, NetworkCheck(self.view, i.check).check) for i in invariants if i.on_network]
+        network = [Property(i.name, NetworkCheck(self.view, i.check).check) for i in invariants if i.on_network]
+        self._state_checks, self._state_names, self._network_properties = memoised, [i.name for i in states], network
+        properties += network
         steps = [TransitionProperty(i.name, StepCheck(self.view, i.check).check) for i in invariants if i.on_steps]
         return properties, steps
+
+    def first_broken(self, world: World) -> tuple[str, str] | None:
+        """The first of `properties` that `world` breaks, and how: one memoised pass over the state invariants,
+        not one call per invariant (a fifth of a search's time went to those calls)."""
+        results = self._state_checks.results(world)
+        if results.count(None) != len(results):
+            for name, message in zip(self._state_names, results):
+                if message is not None:
+                    return name, message
+        for prop in self._network_properties:
+            message = prop.check(world)
+            if message is not None:
+                return prop.name, message
+        return None
 
     def _reply_check(self, faults: dict[tuple[int, int], str]):
         """A reply invariant as a step property: the universe judged each distinct step when the core took it."""

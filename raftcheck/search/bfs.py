@@ -18,8 +18,8 @@ from raftcheck.search.model import (
     SearchResult,
     Stats,
     Violation,
-    first_broken,
     first_broken_step,
+    state_checker,
 )
 
 PROGRESS_EVERY = 20_000
@@ -29,6 +29,7 @@ BUDGET_CHECK_EVERY = 64
 def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | None = None) -> SearchResult:
     goals = GoalTracker(model)
     stats = Stats(goals=goals)
+    check_state = state_checker(model)
     parents: dict[int, tuple[int | None, object]] = {}
     queue: deque = deque()
     for index, state in enumerate(model.initial_states()):
@@ -37,7 +38,7 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
             continue
         parents[key] = (None, index)
         stats.states += 1
-        broken = first_broken(model.properties, state)
+        broken = check_state(state)
         if broken:
             return stats.result("violation", _violation(parents, key, broken))
         if goals.pending:
@@ -67,7 +68,7 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
                 continue
             parents[next_key] = (key, action)
             stats.states += 1
-            broken = first_broken(model.properties, successor)
+            broken = check_state(successor)
             if broken:
                 stats.depth = depth + 1
                 return stats.result("violation", _violation(parents, next_key, broken))

@@ -16,8 +16,8 @@ from raftcheck.search.model import (
     SearchResult,
     Stats,
     Violation,
-    first_broken,
     first_broken_step,
+    state_checker,
 )
 
 PROGRESS_EVERY = 20_000
@@ -29,6 +29,7 @@ def depth_first(model: Model, limits: Limits, progress: Progress | None = None) 
         raise ValueError("depth-first search needs a depth bound")
     goals = GoalTracker(model)
     stats = Stats(goals=goals)
+    check_state = state_checker(model)
     seen: dict[int, int] = {}
     next_report = PROGRESS_EVERY
     for index, initial in enumerate(model.initial_states()):
@@ -37,7 +38,7 @@ def depth_first(model: Model, limits: Limits, progress: Progress | None = None) 
             continue
         seen[key] = 0
         stats.states += 1
-        broken = first_broken(model.properties, initial)
+        broken = check_state(initial)
         if broken:
             return stats.result("violation", Violation(*broken, index, []))
         if goals.pending:
@@ -66,7 +67,7 @@ def depth_first(model: Model, limits: Limits, progress: Progress | None = None) 
                 continue
             if known is None:
                 stats.states += 1
-                broken = first_broken(model.properties, successor)
+                broken = check_state(successor)
                 if broken:
                     return stats.result("violation", Violation(*broken, index, path + [action]))
                 if goals.pending:

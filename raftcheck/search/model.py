@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
@@ -29,7 +30,8 @@ class Model(Protocol[S, A]):
     """What a search needs of a model (after Stateright's Model).
 
     `properties` must hold in every state and `transition_properties` on every
-    step; `goals` and `step_goals` are `sometimes` properties: each must be
+    step (a model may add `first_broken(state)`, a faster equivalent of
+    checking `properties` in order: see `state_checker`); `goals` and `step_goals` are `sometimes` properties: each must be
     reached (its check returns a description instead of None) by some state
     or step, or a pass does not show what it claims.
     """
@@ -167,6 +169,12 @@ class GoalTracker:
                 self.reached[goal.name] = how
         self._steps = [goal for goal in self._steps if self.reached[goal.name] is None]
         self.pending = bool(self._states or self._steps)
+
+
+def state_checker(model: Model) -> Callable[[Any], tuple[str, str] | None]:
+    """`first_broken` over the model's properties, or the model's own `first_broken(state)` if it has a faster one."""
+    own = getattr(model, "first_broken", None)
+    return own if own is not None else partial(first_broken, model.properties)
 
 
 def first_broken(properties: Sequence[Property], state: Any) -> tuple[str, str] | None:

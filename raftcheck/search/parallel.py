@@ -27,8 +27,8 @@ from raftcheck.search.model import (
     SearchResult,
     Stats,
     Violation,
-    first_broken,
     first_broken_step,
+    state_checker,
 )
 from raftcheck.search.shard import LevelReport, Shard
 
@@ -55,6 +55,7 @@ def parallel_breadth_first(
 def start_search(model: Model) -> tuple[Stats, dict[int, int], SearchResult | None]:
     """Check the initial states here: the stats so far, each root's index by fingerprint, and a result if one broke."""
     stats = Stats(goals=GoalTracker(model))
+    check_state = state_checker(model)
     roots: dict[int, int] = {}
     for index, state in enumerate(model.initial_states()):
         key = model.fingerprint(state)
@@ -62,7 +63,7 @@ def start_search(model: Model) -> tuple[Stats, dict[int, int], SearchResult | No
             continue
         roots[key] = index
         stats.states += 1
-        broken = first_broken(model.properties, state)
+        broken = check_state(state)
         if broken:
             return stats, roots, stats.result("violation", Violation(*broken, index, []))
         if stats.goals.pending:
@@ -121,7 +122,7 @@ def _rebuild(model: Model, shards: Shards, roots: dict[int, int], stats: Stats, 
         action, state = next((a, s) for a, s in model.successors(state) if model.fingerprint(s) == last)
         actions.append(action)
         stats.depth = len(actions)
-        name, message = first_broken(model.properties, state) or (name, message)
+        name, message = state_checker(model)(state) or (name, message)
     else:
         properties = [p for p in model.transition_properties if p.name == name]
         for action, successor in model.successors(state):

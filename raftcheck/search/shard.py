@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any, NamedTuple, Protocol
 
-from raftcheck.search.model import GoalTracker, Model, first_broken, first_broken_step
+from raftcheck.search.model import GoalTracker, Model, first_broken_step, state_checker
 
 BUDGET_CHECK_EVERY = 64
 
@@ -55,6 +55,7 @@ class Shard:
         self.max_depth = max_depth
         self.stop = stop or _NoFlag()
         self.codec = model.codec()
+        self.check_state = state_checker(model)
         self.goals = GoalTracker(model)
         self.parents: dict[int, int | None] = {}
         self.sent: set[int] = set()
@@ -71,7 +72,7 @@ class Shard:
         """Expand this shard's part of level `depth`; keep the successors it owns, return the rest per peer."""
         model, me, workers, goals = self.model, self.index, self.workers, self.goals
         parents, sent = self.parents, self.sent
-        properties, step_properties = model.properties, model.transition_properties
+        check_state, step_properties = self.check_state, model.transition_properties
         max_depth = self.max_depth
         deadline = None if seconds_left is None else time.monotonic() + seconds_left
         outgoing: list[list] = [[] for _ in range(workers)]
@@ -107,7 +108,7 @@ class Shard:
                     sent.add(next_key)
                     outgoing[owner].append((next_key, key, successor))
                 # A new successor is checked where it is found, so a violation stops the level at once.
-                broken = first_broken(properties, successor)
+                broken = check_state(successor)
                 if broken:
                     violation = ("state", broken, key, next_key)
                     break
