@@ -132,9 +132,11 @@ class RaftClusterModel:
         self._node_parts: dict[tuple[int, ...], list] = {}
         self._recent_views: list[tuple[World | None, ClusterView | None]] = [(None, None), (None, None)]
         self.properties, self.transition_properties = self._properties(invariants)
-        self.transition_properties += [
+        self._reply_properties = [
             TransitionProperty(i.name, self._reply_check(faults)) for i, faults in zip(replies, self.universe.reply_faults)
         ]
+        self._node_step_properties = list(self.transition_properties)
+        self.transition_properties += self._reply_properties
         goals = select(goal_catalogue, settings.check.goals, "check.goals") if settings.check.goals else []
         self.goals = [Property(g.name, lambda world, check=g.check: check(self.view(world))) for g in goals if not g.on_steps]
         self.step_goals = [TransitionProperty(g.name, StepGoal(self.view, g.check).check) for g in goals if g.on_steps]
@@ -161,6 +163,20 @@ class RaftClusterModel:
                     return name, message
         for prop in self._network_properties:
             message = prop.check(world)
+            if message is not None:
+                return prop.name, message
+        return None
+
+    def first_broken_step(self, before: World, action: Action, after: World) -> tuple[str, str] | None:
+        """The first of `transition_properties` a step breaks: step invariants read only nodes, so a step that
+        changes none skips them all at once; reply checks cost nothing until some step was faulty."""
+        if before.nodes != after.nodes:
+            for prop in self._node_step_properties:
+                message = prop.check(before, action, after)
+                if message is not None:
+                    return prop.name, message
+        for prop in self._reply_properties:
+            message = prop.check(before, action, after)
             if message is not None:
                 return prop.name, message
         return None
@@ -314,7 +330,10 @@ class RaftClusterModel:
 
     def fingerprint(self, world: World) -> int:
         """The least fingerprint over the candidate renamings: equal for states equal up to symmetry."""
-        return min(self._fingerprint_as(world, renaming, perm, nodes) for renaming, perm, nodes in self._renamed_nodes(world))
+        candidates = self._renamed_nodes(world)
+        if len(candidates) == 1:  # the usual case: every interchangeable node has its own shape
+            return self._fingerprint_as(world, *candidates[0])
+        return min(self._fingerprint_as(world, renaming, perm, nodes) for renaming, perm, nodes in candidates)
 
     def _renamed_nodes(self, world: World) -> list[tuple[int, tuple[int, ...], tuple[int, ...]]]:
         """(renaming, perm, renamed node fingerprints in their new order) per candidate renaming.

@@ -18,8 +18,8 @@ from raftcheck.search.model import (
     SearchResult,
     Stats,
     Violation,
-    first_broken_step,
     state_checker,
+    step_checker,
 )
 
 PROGRESS_EVERY = 20_000
@@ -29,7 +29,7 @@ BUDGET_CHECK_EVERY = 64
 def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | None = None) -> SearchResult:
     goals = GoalTracker(model)
     stats = Stats(goals=goals)
-    check_state = state_checker(model)
+    check_state, check_step = state_checker(model), step_checker(model)
     parents: dict[int, tuple[int | None, object]] = {}
     queue: deque = deque()
     for index, state in enumerate(model.initial_states()):
@@ -58,7 +58,7 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
         for action, successor in model.successors(state):
             stats.transitions += 1
             if model.transition_properties:
-                broken = first_broken_step(model.transition_properties, state, action, successor)
+                broken = check_step(state, action, successor)
                 if broken:
                     return stats.result("violation", _violation(parents, key, broken, action))
             if goals.pending:

@@ -177,6 +177,12 @@ def state_checker(model: Model) -> Callable[[Any], tuple[str, str] | None]:
     return own if own is not None else partial(first_broken, model.properties)
 
 
+def step_checker(model: Model) -> Callable[[Any, Any, Any], tuple[str, str] | None]:
+    """`first_broken_step` over the model's transition properties, or the model's own faster one."""
+    own = getattr(model, "first_broken_step", None)
+    return own if own is not None else partial(first_broken_step, model.transition_properties)
+
+
 def first_broken(properties: Sequence[Property], state: Any) -> tuple[str, str] | None:
     for prop in properties:
         message = prop.check(state)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from typing import Any, NamedTuple, Protocol
 
-from raftcheck.search.model import GoalTracker, Model, first_broken_step, state_checker
+from raftcheck.search.model import GoalTracker, Model, state_checker, step_checker
 
 BUDGET_CHECK_EVERY = 64
 
@@ -55,7 +55,7 @@ class Shard:
         self.max_depth = max_depth
         self.stop = stop or _NoFlag()
         self.codec = model.codec()
-        self.check_state = state_checker(model)
+        self.check_state, self.check_step = state_checker(model), step_checker(model)
         self.goals = GoalTracker(model)
         self.parents: dict[int, int | None] = {}
         self.sent: set[int] = set()
@@ -72,7 +72,7 @@ class Shard:
         """Expand this shard's part of level `depth`; keep the successors it owns, return the rest per peer."""
         model, me, workers, goals = self.model, self.index, self.workers, self.goals
         parents, sent = self.parents, self.sent
-        check_state, step_properties = self.check_state, model.transition_properties
+        check_state, check_step, step_properties = self.check_state, self.check_step, model.transition_properties
         max_depth = self.max_depth
         deadline = None if seconds_left is None else time.monotonic() + seconds_left
         outgoing: list[list] = [[] for _ in range(workers)]
@@ -88,7 +88,7 @@ class Shard:
             for action, successor in model.successors(state):
                 transitions += 1
                 if step_properties:
-                    broken = first_broken_step(step_properties, state, action, successor)
+                    broken = check_step(state, action, successor)
                     if broken:
                         violation = ("step", broken, key, None)
                         break

@@ -31,8 +31,8 @@ from raftcheck.search.model import (
     SearchResult,
     Stats,
     Violation,
-    first_broken_step,
     state_checker,
+    step_checker,
 )
 
 PROGRESS_EVERY = 20_000
@@ -61,7 +61,7 @@ def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | N
     """
     goals = GoalTracker(model)
     stats = Stats(goals=goals)
-    check_state = state_checker(model)
+    check_state, check_step = state_checker(model), step_checker(model)
     seen = set() if seen is None else seen
     covered = set() if covered is None else covered
     corpus: list[tuple[int, list, Any]] = []
@@ -102,8 +102,7 @@ def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | N
             action, successor = step
             path.append(action)
             stats.transitions += 1
-            broken = first_broken_step(model.transition_properties, state, action, successor) or check_state(
-                successor)
+            broken = check_step(state, action, successor) or check_state(successor)
             if broken:
                 stats.depth = max(stats.depth, len(path))
                 return stats.result("violation", Violation(*broken, index, path))
