@@ -106,3 +106,5 @@ def test_forked_simulations_without_a_violation_merge_what_each_reached():
     assert one.verdict == two.verdict == "pass"
     assert two.search.transitions > 0 and two.search.states > 1 and two.search.coverage > 1
     assert two.search.states <= two.search.transitions
+    assert one.search.walks == two.search.walks == 40
+    assert "simulated 40 walks in 2 processes" in two.search.stopped_because

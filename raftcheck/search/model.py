@@ -99,6 +99,7 @@ class SearchResult:
     goals: dict[str, str | None] = field(default_factory=dict)
     exhaustive: bool = True
     coverage: int | None = None
+    walks: int | None = None  # a simulation's walks taken
 
     @property
     def unreached_goals(self) -> list[str]:

@@ -127,10 +127,16 @@ def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | N
 
 
 def _finish(stats: Stats, walks: int, covered: set, stopped: str | None) -> SearchResult:
-    result = stats.result("pass", None, stopped or f"simulated {walks} walks: no violation (not exhaustive)")
+    result = stats.result("pass", None, stopped or _all_walks_taken(walks))
     result.exhaustive = False
     result.coverage = len(covered) or None
+    result.walks = walks
     return result
+
+
+def _all_walks_taken(walks: int, processes: int = 1) -> str:
+    shared = f" in {processes} processes" if processes > 1 else ""
+    return f"simulated {walks} walks{shared}: no violation (not exhaustive)"
 
 
 def _choose(rng: random.Random, steps: Sequence, weights: dict[str, float] | None,
@@ -203,8 +209,12 @@ def merge_runs(runs: list[tuple[SearchResult, set, set]], seconds: float) -> Sea
             goals[name] = goals[name] or how
     seen = set().union(*(states for _, states, _ in runs))
     covered = set().union(*(keys for _, _, keys in runs))
+    walks = sum(r.walks or 0 for r in results)
+    stopped = merged.stopped_because
+    if merged.violation is None and all(r.stopped_because == _all_walks_taken(r.walks or 0) for r in results):
+        stopped = _all_walks_taken(walks, len(results))
     return dataclasses.replace(
         merged, states=len(seen), transitions=sum(r.transitions for r in results),
         depth=max(r.depth for r in results), seconds=seconds, unexpanded=unexpanded, goals=goals,
-        coverage=len(covered) or None,
+        coverage=len(covered) or None, walks=walks, stopped_because=stopped,
     )
