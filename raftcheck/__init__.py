@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from raftcheck.errors import RaftcheckError, SettingsError, SpecError, TraceError
+from raftcheck.errors import RaftcheckError, RayError, SettingsError, SpecError, TraceError
 
 _LAZY = {"check", "load_spec", "Result", "Spec"}
 
@@ -28,4 +28,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'raftcheck' has no attribute {name!r}")
 
 
-__all__ = ["RaftcheckError", "Result", "SettingsError", "Spec", "SpecError", "TraceError", "check", "load_spec"]
+__all__ = ["RaftcheckError", "RayError", "Result", "SettingsError", "Spec", "SpecError", "TraceError", "check", "load_spec"]
