@@ -45,6 +45,7 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
             goals.state(state)
         queue.append((state, key, 0))
     max_depth = limits.max_depth
+    max_states = limits.max_states if limits.max_states is not None else float("inf")
     expanded = 0
     next_report = PROGRESS_EVERY
     while queue:
@@ -76,7 +77,8 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
                 goals.state(successor)
             queue.append((successor, next_key, depth + 1))
         expanded += 1
-        if expanded % BUDGET_CHECK_EVERY == 0 and queue:
+        # The state budget is an int comparison, checked after every expansion; the clock every 64.
+        if queue and (stats.states >= max_states or expanded % BUDGET_CHECK_EVERY == 0):
             stopped = stats.out_of_budget(limits)
             if stopped:
                 return stats.result("partial", stopped=stopped)
