@@ -63,6 +63,7 @@ def test_transition_properties_are_checked_on_every_step():
 def test_budgets_stop_a_search_with_a_partial_verdict():
     result = breadth_first(Counter(forbidden=-1, cap=10**9), Limits(max_states=500))
     assert result.verdict == "partial" and "max_states" in result.stopped_because
+    assert 500 <= result.states <= 502, "stops after the expansion that reaches the budget (2 successors each)"
     result = breadth_first(Counter(forbidden=-1, cap=10**9), Limits(max_seconds=0.05))
     assert result.verdict == "partial" and "max_seconds" in result.stopped_because
 
