@@ -108,3 +108,11 @@ def test_forked_simulations_without_a_violation_merge_what_each_reached():
     assert two.search.states <= two.search.transitions
     assert one.search.walks == two.search.walks == 40
     assert "simulated 40 walks in 2 processes" in two.search.stopped_because
+
+
+def test_a_ray_address_is_joined_even_when_the_workers_are_given():
+    """--workers must not skip joining the cluster (Ray would quietly start one of its own)."""
+    outcome = CliRunner().invoke(main, ["check", str(SPECS / "catch_up_rounds.toml"), "--workers", "2",
+                                        "--ray-address", "127.0.0.1:1"])
+    assert outcome.exit_code == 2
+    assert "no Ray head answers there" in outcome.output

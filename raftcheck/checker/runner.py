@@ -92,8 +92,7 @@ def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = ha
             if result.violation:
                 result.violation = shortest_nearby(model, shrink(model, result.violation))
         elif check.search == "bfs" and ray_address is not None:
-            on_ray = _ray()
-            workers = on_ray.connect(ray_address) if check.workers == 1 else check.workers
+            on_ray, workers = _ray(ray_address, check.workers)
             result = on_ray.breadth_first(model, partial(model_at_start, spec, handler), limits, workers, progress)
         elif check.search == "bfs" and check.workers > 1:
             result = parallel_breadth_first(model, limits, check.workers, progress)
@@ -112,21 +111,24 @@ def _simulation(model: RaftClusterModel, spec: Spec, handler: Handler, limits: L
     check = spec.settings.check
     walks = Walks(check.walks, check.walk_steps, check.seed)
     if ray_address is not None:
-        on_ray = _ray()
-        workers = on_ray.connect(ray_address) if check.workers == 1 else check.workers
+        on_ray, workers = _ray(ray_address, check.workers)
         return on_ray.simulate(partial(model_at_start, spec, handler), walk_model, limits, walks, workers)
     if check.workers > 1:
         return walks_in_parallel(model, walk_model, limits, walks, check.workers)
     return walk_model(model, limits, walks, progress)
 
 
-def _ray():
-    """The Ray backend, imported only when asked for: Ray is an optional dependency and slow to import."""
+def _ray(address: str, workers: int):
+    """The Ray backend, joined to `address`, and how many workers to use (1: one per CPU of the cluster).
+
+    Imported only when asked for: Ray is an optional dependency and slow to import.
+    """
     try:
         from raftcheck.search import on_ray
     except ImportError:
         raise RayError("Ray is not installed: pip install 'raftcheck[ray]'") from None
-    return on_ray
+    cpus = on_ray.connect(address)
+    return on_ray, workers if workers > 1 else cpus
 
 
 def walk_model(model: RaftClusterModel, limits: Limits, walks: Walks, progress: Progress | None = None,
