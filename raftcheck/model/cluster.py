@@ -155,7 +155,7 @@ class RaftClusterModel:
 
     def first_broken(self, world: World) -> tuple[str, str] | None:
         """The first of `properties` that `world` breaks, and how: one memoised pass over the state invariants,
-        not one call per invariant (a fifth of a search's time went to those calls)."""
+        not one call per invariant."""
         results = self._state_checks.results(world)
         if results.count(None) != len(results):
             for name, message in zip(self._state_names, results):

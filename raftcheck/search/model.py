@@ -30,8 +30,10 @@ class Model(Protocol[S, A]):
     """What a search needs of a model (after Stateright's Model).
 
     `properties` must hold in every state and `transition_properties` on every
-    step (a model may add `first_broken(state)`, a faster equivalent of
-    checking `properties` in order: see `state_checker`); `goals` and `step_goals` are `sometimes` properties: each must be
+    step; a model may add `first_broken(state)` and `first_broken_step(before,
+    action, after)`, faster equivalents of checking them in order (see
+    `state_checker`, `step_checker`). `goals` and `step_goals` are
+    `sometimes` properties: each must be
     reached (its check returns a description instead of None) by some state
     or step, or a pass does not show what it claims.
     """
