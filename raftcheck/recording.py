@@ -15,7 +15,7 @@ from typing import IO
 import msgspec
 from msgspec.structs import replace
 
-from raftcheck.core import Entry, Message, NodeParams, NodeState
+from raftcheck.core import Entry, Message, NodeParams, NodeState, Snapshot
 from raftcheck.core.statemachine import KeyValueStore
 
 
@@ -27,6 +27,7 @@ class Start(msgspec.Struct, tag="start", forbid_unknown_fields=True):
     voted_for: str | None
     log: tuple[Entry, ...]
     params: NodeParams
+    snapshot: Snapshot | None = None
 
 
 class Step(msgspec.Struct, tag="step", forbid_unknown_fields=True):
@@ -47,7 +48,8 @@ class Recorder:
         directory.mkdir(parents=True, exist_ok=True)
         self._file: IO[bytes] = open(directory / f"{state.id.replace(':', '_')}.jsonl", "ab")
         params = replace(state.params, state_machine=KeyValueStore())
-        self._write(Start(state.id, time, state.bootstrap, state.current_term, state.voted_for, state.log, params))
+        self._write(Start(state.id, time, state.bootstrap, state.current_term, state.voted_for, state.log, params,
+                          state.snapshot))
 
     def step(self, time: float, message: Message, sent: tuple[Message, ...]) -> None:
         self._write(Step(time, message, sent))

@@ -54,6 +54,10 @@ class Cluster(Section):
     max_entries_per_append: Annotated[
         int, _help("Most entries one AppendEntries carries (0: no cap).", ge=0)
     ] = _CORE.max_entries_per_append
+    compact_log_after: Annotated[
+        int, _help("Snapshot the applied log once this many applied entries follow the last snapshot (0: never).",
+                   ge=0)
+    ] = _CORE.compact_log_after
     features: Annotated[
         tuple[str, ...], _help("Turn a feature on (repeat; see `raftcheck features`).", flag="--feature")
     ] = _CORE.features.enabled()
@@ -159,6 +163,7 @@ class Settings(Section):
             heartbeat_interval=self.timing.heartbeat_interval,
             catchup_rounds=self.timing.catchup_rounds,
             max_entries_per_append=self.cluster.max_entries_per_append,
+            compact_log_after=self.cluster.compact_log_after,
             rules=self.rules,
             features=Features().with_enabled(*self.cluster.features),
         )
@@ -176,6 +181,10 @@ class Service(Section):
         int, _help("Most bytes of entries one AppendEntries carries; a larger client command is refused (413).",
                    ge=1024, le=MAX_APPEND_BYTES)
     ] = 512 * 1024
+    snapshot_entries: Annotated[
+        int, _help("Applied entries after which a node snapshots its state machine and compacts its log "
+                   "(0: never).", ge=0)
+    ] = 1000
 
 
 # The sections of Settings, then the service's own; a field name is unique across all of them.

@@ -17,6 +17,7 @@ from raftcheck.core import (
     ClientResponse,
     ConfigChange,
     Entry,
+    InstallSnapshotRequest,
     RemoveServerRequest,
     RemoveServerResponse,
     RequestVoteResponse,
@@ -154,3 +155,12 @@ def removal_answered_about_nobody(state, message):
     """A leader whose answer to a committed RemoveServer names no server."""
     after, out = handle(state, message)
     return after, tuple(replace(m, server="") if type(m) is RemoveServerResponse else m for m in out)
+
+
+def snapshot_keeps_the_machine_of_the_previous_one(state, message):
+    """Compaction that stores the state machine as the last snapshot had it, not as applied since."""
+    after, out = handle(state, message)
+    if after.snapshot is not None and after.snapshot != state.snapshot and state.snapshot is not None \
+            and type(message) is not InstallSnapshotRequest:
+        after = replace(after, snapshot=replace(after.snapshot, machine=state.snapshot.machine))
+    return after, out

@@ -73,6 +73,10 @@ MUTANTS = {
         mutants.add_server_of_a_member_accepted,
         dict(bootstrap=("n3",), client_requests=0, membership_retries=1, max_term=1, max_in_flight=4),
     ),
+    "SnapshotsAreFaithful": (
+        mutants.snapshot_keeps_the_machine_of_the_previous_one,
+        dict(compact_log_after=1, client_requests=1, max_term=1, max_in_flight=4),
+    ),
     "LeaderHoldsItsTermsEntries": (
         mutants.follower_stamps_entries_with_leader_term,
         dict(client_requests=0, max_term=2, max_in_flight=7),

@@ -56,8 +56,8 @@ def test_killed_leader_and_follower_rejoin_from_their_data_dirs(cluster):
     cluster.restart(third)
     for key, value in (("a", "1"), ("b", "2"), ("c", "3")):
         assert cluster.client(third, "get", key).stdout.strip() == value
-    term, _, log = DurableStore(cluster.data_dir(third), third, True).load()
-    assert term >= 2 and len(log) >= 6
+    term, _, log, snapshot = DurableStore(cluster.data_dir(third), third, True).load()
+    assert term >= 2 and len(log) >= 6 and snapshot is None
 
 
 async def slowest_of_writes(address: str, count: int, pause: float) -> float:
@@ -162,13 +162,13 @@ def test_unreachable_cluster_is_reported_in_one_line():
 def test_durable_store_round_trips_appends_truncations_and_votes(tmp_path):
     store = DurableStore(tmp_path, "n1", False)
     empty = store.load()
-    assert empty == (0, None, ())
+    assert empty == (0, None, (), None)
     log = (Entry(1, ConfigChange(("n1",))), Entry(1, Noop()), Entry(1, ClientCommand("c", 1, ("set", "k", "v"))))
-    store.save(empty, (1, "n1", log))
+    store.save(empty, (1, "n1", log, None))
     rewritten = log[:1] + (Entry(2, Noop()),)
-    store.save((1, "n1", log), (2, None, rewritten))
+    store.save((1, "n1", log, None), (2, None, rewritten, None))
     store.close()
-    assert DurableStore(tmp_path, "n1", False).load() == (2, None, rewritten)
+    assert DurableStore(tmp_path, "n1", False).load() == (2, None, rewritten, None)
 
 
 def test_a_data_dir_of_another_node_or_mode_or_corrupt_is_refused(tmp_path):

@@ -8,6 +8,7 @@ from rich.text import Text
 from raftcheck.core import (
     AppendEntriesRequest,
     AppendEntriesResponse,
+    InstallSnapshotRequest,
     Message,
     NodeState,
     RequestVoteRequest,
@@ -52,6 +53,9 @@ def short_message(message: Message) -> str:
         return f"{kind} {route} last={message.last_log_index}/{message.last_log_term}"
     if type(message) is TimeoutNow:
         return f"TimeoutNow {route}"
+    if type(message) is InstallSnapshotRequest:
+        snapshot = message.snapshot
+        return f"InstallSnapshot {route} upto={snapshot.index}/{snapshot.term} config{{{','.join(snapshot.config)}}}"
     if type(message) is RequestVoteResponse:
         kind = "Pre-vote" if message.pre_vote else "Vote"
         return f"{kind} {'granted' if message.vote_granted else 'denied'} {route}"

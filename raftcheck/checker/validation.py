@@ -21,7 +21,7 @@ import msgspec
 
 from raftcheck.core import Message, NodeState, handle, recover
 from raftcheck.errors import TraceError
-from raftcheck.model.cluster import ClusterView
+from raftcheck.model.cluster import ClusterView, with_full_log
 from raftcheck.properties import RAFT_INVARIANTS
 from raftcheck.recording import Start, read_records
 
@@ -68,15 +68,21 @@ class _Merge:
         self.states[state.id] = state
         if state.role.value == "leader":
             self.elected.add((state.current_term, state.id))
+        base = state.snapshot.index if state.snapshot is not None else 0
         for index in range(len(self.committed), state.commit_index):
-            self.committed.append(state.log[index])
+            if index < base:
+                break  # committed and compacted before this run showed the commit
+            self.committed.append(state.log[index - base])
             self.commit_terms.append(state.current_term)
 
     def view(self) -> ClusterView:
         names = tuple(sorted(self.states))
+        committed = tuple(self.committed)
         nodes = tuple(self.states[n] for n in names)
-        return ClusterView(names, nodes, (), tuple(sorted(self.elected)), tuple(self.committed),
-                           tuple(self.commit_terms), tuple(map(self.key, nodes)), (len(self.committed),), self.memo)
+        return ClusterView(names, tuple(with_full_log(node, committed) for node in nodes), (),
+                           tuple(sorted(self.elected)), committed, tuple(self.commit_terms), tuple(map(self.key, nodes)),
+                           (len(self.committed),), self.memo,
+                           tuple(node.snapshot.index if node.snapshot is not None else 0 for node in nodes))
 
 
 def validate(directory: str | Path) -> Validation:
@@ -145,7 +151,11 @@ def _replay_node(path: Path, result: Validation, traffic: _Traffic) -> list[tupl
             if state is not None and record.term < state.current_term:
                 result.problems.append(f"{record.node} restarted at term {record.term} after reaching term "
                                        f"{state.current_term}: durable state was lost")
-            state = recover(record.node, record.bootstrap, record.params, record.term, record.voted_for, record.log)
+            try:
+                state = recover(record.node, record.bootstrap, record.params, record.term, record.voted_for, record.log,
+                                record.snapshot)
+            except ValueError as error:
+                raise TraceError(f"{path}: record {number}: {error}") from None
             events.append((record.time, number, state))
             traffic.nodes.add(record.node)
             continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from msgspec.structs import replace
 
-from raftcheck.core.log import is_up_to_date, last_term
+from raftcheck.core.log import is_up_to_date, last_index, last_term
 from raftcheck.core.messages import (
     ConfigChange,
     Message,
@@ -51,7 +51,9 @@ def time_out(state: NodeState, out: list[Message]) -> NodeState:
     state = replace(reset_election_timer(state), pre_votes=(state.id,), leader_id=None)
     if vote_won(state.config, state.pre_votes):
         return start_election(state, out)
-    request = RequestVoteRequest(state.id, "", state.current_term + 1, len(state.log), last_term(state.log), True)
+    request = RequestVoteRequest(
+        state.id, "", state.current_term + 1, last_index(state.log, state.snapshot), last_term(state.log, state.snapshot), True
+    )
     for server in state.config:
         if server != state.id:
             out.append(replace(request, dst=server))
@@ -83,7 +85,8 @@ def start_election(state: NodeState, out: list[Message], transfer: bool = False)
     )
     if vote_won(state.config, state.votes):
         return become_leader(state, out)
-    request = RequestVoteRequest(state.id, "", state.current_term, len(state.log), last_term(state.log),
+    request = RequestVoteRequest(state.id, "", state.current_term, last_index(state.log, state.snapshot),
+                                 last_term(state.log, state.snapshot),
                                  transfer=transfer)
     for server in state.config:
         if server != state.id:
@@ -102,7 +105,7 @@ def handle_request_vote(state: NodeState, message: RequestVoteRequest, out: list
         granted = (
             message.term == state.current_term
             and (not rules.vote_once_per_term or state.voted_for in (None, message.src))
-            and (not rules.log_up_to_date_check or is_up_to_date(message.last_log_term, message.last_log_index, state.log))
+            and (not rules.log_up_to_date_check or is_up_to_date(message.last_log_term, message.last_log_index, state.log, state.snapshot))
         )
     if granted and not waiting:
         state = replace(reset_election_timer(state), voted_for=message.src)
@@ -116,7 +119,7 @@ def _answer_pre_vote(state: NodeState, message: RequestVoteRequest, out: list[Me
         message.term > state.current_term
         and state.role is not BOOTSTRAP
         and not heard_from_leader(state)
-        and is_up_to_date(message.last_log_term, message.last_log_index, state.log)
+        and is_up_to_date(message.last_log_term, message.last_log_index, state.log, state.snapshot)
     )
     term = message.term if granted else state.current_term
     out.append(RequestVoteResponse(state.id, message.src, term, granted, True))

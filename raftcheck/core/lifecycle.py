@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from raftcheck.core.log import latest_config, names_member
-from raftcheck.core.messages import Entry
+from raftcheck.core.messages import Entry, Snapshot
 from raftcheck.core.params import NodeParams
 from raftcheck.core.state import BOOTSTRAP, FOLLOWER, NodeState
 from raftcheck.core.timer import draw_timeout, initial_rng
@@ -17,7 +17,7 @@ def boot(node_id: str, bootstrap: bool = False, params: NodeParams = NodeParams(
 def restart(state: NodeState) -> NodeState:
     """The node after a crash: what a real process keeps on disk survives, the rest is reset.
 
-    Durable: id, bootstrap flag, current term, vote and log. With
+    Durable: id, bootstrap flag, current term, vote, log and snapshot. With
     `persist_vote_and_term` off the node forgets its term and vote, as the
     original example app did.
     """
@@ -25,12 +25,12 @@ def restart(state: NodeState) -> NodeState:
         term, voted_for = state.current_term, state.voted_for
     else:
         term, voted_for = 0, None
-    return recover(state.id, state.bootstrap, state.params, term, voted_for, state.log)
+    return recover(state.id, state.bootstrap, state.params, term, voted_for, state.log, state.snapshot)
 
 
-def durable(state: NodeState) -> tuple[int, str | None, tuple[Entry, ...]]:
+def durable(state: NodeState) -> tuple[int, str | None, tuple[Entry, ...], Snapshot | None]:
     """The part of a state that must reach stable storage before messages leave."""
-    return state.current_term, state.voted_for, state.log
+    return state.current_term, state.voted_for, state.log, state.snapshot
 
 
 def recover(
@@ -40,10 +40,20 @@ def recover(
     term: int,
     voted_for: str | None,
     log: tuple[Entry, ...],
+    snapshot: Snapshot | None = None,
 ) -> NodeState:
-    """A node started from durable state (as read back from disk): volatile state starts fresh."""
-    config, config_index = latest_config(log, node_id, bootstrap)
-    waiting = bootstrap and not names_member(log, node_id)
+    """A node started from durable state (as read back from disk): volatile state starts fresh.
+
+    A snapshot holds only committed entries, so the node starts with them committed and applied.
+    Raises ValueError if the snapshot's state machine does not decode.
+    """
+    machine = params.state_machine.initial()
+    if snapshot is not None:
+        machine = params.state_machine.restore(snapshot.machine)
+        if machine is None:
+            raise ValueError("the snapshot's state machine does not decode")
+    config, config_index = latest_config(log, node_id, bootstrap, snapshot)
+    waiting = bootstrap and not names_member(log, node_id, snapshot)
     timeout, rng = draw_timeout(params, initial_rng(node_id, params.seed))
     return NodeState(
         id=node_id,
@@ -55,9 +65,9 @@ def recover(
         log=log,
         config=config,
         config_index=config_index,
-        commit_index=0,
-        machine=params.state_machine.initial(),
-        sessions=(),
+        commit_index=snapshot.index if snapshot is not None else 0,
+        machine=machine,
+        sessions=snapshot.sessions if snapshot is not None else (),
         leader_id=None,
         votes=(),
         progress=(),
@@ -67,4 +77,5 @@ def recover(
         election_timeout=timeout,
         heartbeat_elapsed=0,
         rng=rng,
+        snapshot=snapshot,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from msgspec.structs import replace
 
-from raftcheck.core.log import term_at
+from raftcheck.core.log import last_index, term_at
 from raftcheck.core.messages import (
     AddServerRequest,
     AddServerResponse,
@@ -41,7 +41,7 @@ def change_refusal(state: NodeState) -> str | None:
         return Status.CHANGE_IN_PROGRESS
     if rules.config_change_waits_for_commit and state.config_index > state.commit_index:
         return Status.CHANGE_IN_PROGRESS
-    if rules.config_change_waits_for_term_commit and term_at(state.log, state.commit_index) != state.current_term:
+    if rules.config_change_waits_for_term_commit and term_at(state.log, state.commit_index, state.snapshot) != state.current_term:
         return Status.LEADER_NOT_READY
     return None
 
@@ -56,7 +56,7 @@ def handle_add_server(state: NodeState, message: AddServerRequest, out: list[Mes
     if status is not None:
         out.append(AddServerResponse(state.id, message.src, message.server, status, state.leader_id))
         return state
-    state = replace(state, catchup=CatchUp(message.server, message.src, 1, len(state.log), 0))
+    state = replace(state, catchup=CatchUp(message.server, message.src, 1, last_index(state.log, state.snapshot), 0))
     state = with_progress(state, fresh_progress(state, (message.server,))[0])
     return send_append_entries(state, message.server, out)
 
@@ -74,7 +74,8 @@ def handle_remove_server(state: NodeState, message: RemoveServerRequest, out: li
         out.append(RemoveServerResponse(state.id, message.src, message.server, status, state.leader_id))
         return state
     servers = tuple(server for server in state.config if server != message.server)
-    return _append_change(state, servers, PendingChange(False, message.server, message.src, len(state.log) + 1), out)
+    change = PendingChange(False, message.server, message.src, last_index(state.log, state.snapshot) + 1)
+    return _append_change(state, servers, change, out)
 
 
 def _append_change(
@@ -112,7 +113,7 @@ def settle_membership(state: NodeState, out: list[Message]) -> NodeState:
     catchup = state.catchup
     match = progress_of(state, catchup.server).match_index if catchup is not None else 0
     if catchup is not None and match >= catchup.round_target:
-        last = len(state.log)
+        last = last_index(state.log, state.snapshot)
         quick = catchup.round_ticks <= state.params.election_timeout_low
         if quick and (match >= last or catchup.round >= state.params.catchup_rounds):
             state = replace(state, catchup=None)

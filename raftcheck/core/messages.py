@@ -43,6 +43,24 @@ class Entry(msgspec.Struct, frozen=True, gc=False):
     payload: Payload
 
 
+class Snapshot(msgspec.Struct, frozen=True, gc=False):
+    """A compacted log prefix (thesis 5.1): what applying entries 1..`index` produced.
+
+    `term` is the term of entry `index`; `config` the configuration in effect
+    there and `config_index` where its entry was; `machine` (in the state
+    machine's own encoding, `StateMachine.dump`, so the snapshot stays a
+    hashable value however it travels) and `sessions` are the state machine and
+    client sessions after applying the prefix.
+    """
+
+    index: int
+    term: int
+    config: tuple[str, ...]
+    config_index: int
+    machine: bytes
+    sessions: tuple[tuple[str, int, tuple[str, ...], str | None], ...]
+
+
 # ---- node-to-node messages -------------------------------------------------
 
 
@@ -70,6 +88,19 @@ class AppendEntriesResponse(_Value):
     match_index: int = 0
     conflict_index: int = 0
     refused: bool = False
+
+
+class InstallSnapshotRequest(_Value):
+    """Thesis 5.1: a leader sends its snapshot to a follower that needs entries it has compacted away.
+
+    The follower answers with an AppendEntriesResponse whose match index is the
+    snapshot's last index, so the leader's progress tracking is the same for both.
+    """
+
+    src: str
+    dst: str
+    term: int
+    snapshot: Snapshot
 
 
 class RequestVoteRequest(_Value):
@@ -173,6 +204,7 @@ class Tick(_Value):
 Message = (
     AppendEntriesRequest
     | AppendEntriesResponse
+    | InstallSnapshotRequest
     | RequestVoteRequest
     | RequestVoteResponse
     | TimeoutNow

@@ -31,6 +31,7 @@ from raftcheck.core.messages import (
     AppendEntriesRequest,
     AppendEntriesResponse,
     ClientRequest,
+    InstallSnapshotRequest,
     Message,
     RemoveServerRequest,
     RequestVoteRequest,
@@ -44,6 +45,7 @@ from raftcheck.core.replication import (
     handle_append_entries_response,
     handle_client_request,
 )
+from raftcheck.core.snapshots import handle_install_snapshot
 from raftcheck.core.state import LEADER, NodeState
 from raftcheck.core.terms import adopt_term
 
@@ -89,6 +91,7 @@ def ticks_until_timer(state: NodeState) -> int | None:
 _HANDLERS: dict[type, Handler] = {
     AppendEntriesRequest: handle_append_entries,
     AppendEntriesResponse: handle_append_entries_response,
+    InstallSnapshotRequest: handle_install_snapshot,
     RequestVoteRequest: handle_request_vote,
     RequestVoteResponse: handle_request_vote_response,
     ClientRequest: handle_client_request,
@@ -97,7 +100,7 @@ _HANDLERS: dict[type, Handler] = {
     TimeoutNow: handle_timeout_now,
 }
 
-_CARRIES_TERM = (AppendEntriesRequest, AppendEntriesResponse, RequestVoteRequest, RequestVoteResponse)
+_CARRIES_TERM = (AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, RequestVoteRequest, RequestVoteResponse)
 
 
 def _asks_about_a_term(message: Message) -> bool:

@@ -18,6 +18,9 @@ class NodeParams(msgspec.Struct, frozen=True, gc=False):
     and `max_append_bytes` caps their encoded size (0: no cap; at least one
     entry always goes), as etcd's MaxSizePerMsg does.
 
+    `compact_log_after`: a node snapshots its applied prefix once this many
+    applied entries follow its last snapshot (0: never compact).
+
     `seed` feeds the node's private generator of election timeouts, so two runs
     with the same seed make the same choices in any process.
     """
@@ -28,6 +31,7 @@ class NodeParams(msgspec.Struct, frozen=True, gc=False):
     catchup_rounds: int = 10
     max_entries_per_append: int = 0
     max_append_bytes: int = 0
+    compact_log_after: int = 0
     seed: int = 0
     rules: Rules = Rules()
     features: Features = Features()

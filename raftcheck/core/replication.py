@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from msgspec.structs import replace
 
-from raftcheck.core.log import latest_config, term_at
+from raftcheck.core.log import entries_after, last_index, latest_config, snapshot_index, term_at
 from raftcheck.core.messages import (
     AppendEntriesRequest,
     AppendEntriesResponse,
@@ -13,12 +13,14 @@ from raftcheck.core.messages import (
     ClientResponse,
     ConfigChange,
     Entry,
+    InstallSnapshotRequest,
     Message,
     Payload,
     Status,
 )
 from raftcheck.core.quorum import committed_index
 from raftcheck.core.sizes import entries_within
+from raftcheck.core.snapshots import compact_if_due
 from raftcheck.core.state import BOOTSTRAP, CANDIDATE, FOLLOWER, LEADER, NodeState, Progress
 from raftcheck.core.terms import become_follower
 
@@ -44,10 +46,14 @@ def replication_targets(state: NodeState) -> tuple[str, ...]:
 
 
 def removed_by_newest_config(state: NodeState) -> tuple[str, ...]:
-    """The servers the newest configuration entry took out (read once, when a leader takes office)."""
-    if state.config_index <= 1:
+    """The servers the newest configuration entry took out (read once, when a leader takes office).
+
+    None once that entry is compacted into the snapshot: it committed long ago.
+    """
+    base = snapshot_index(state.snapshot)
+    if state.config_index <= 1 or state.config_index <= base:
         return ()
-    previous, _ = latest_config(state.log[: state.config_index - 1], state.id, False)
+    previous, _ = latest_config(state.log[: state.config_index - 1 - base], state.id, False, state.snapshot)
     return tuple(server for server in previous if server not in state.config and server != state.id)
 
 
@@ -69,7 +75,8 @@ def progress_of(state: NodeState, peer: str) -> Progress:
 
 def fresh_progress(state: NodeState, peers: tuple[str, ...]) -> tuple[Progress, ...]:
     """Paper Fig. 2: on election, nextIndex = last log index + 1 and matchIndex = 0."""
-    return tuple(Progress(peer, len(state.log) + 1, 0) for peer in sorted(peers))
+    next_index = last_index(state.log, state.snapshot) + 1
+    return tuple(Progress(peer, next_index, 0) for peer in sorted(peers))
 
 
 def with_progress(state: NodeState, updated: Progress) -> NodeState:
@@ -86,16 +93,24 @@ def send_append_entries(state: NodeState, peer: str, out: list[Message]) -> Node
 
     nextIndex then moves past what was sent (etcd's pipelining), so the next
     write or ack sends only newer entries; a lost message shows up as a
-    rejection, which moves nextIndex back.
+    rejection, which moves nextIndex back. A peer that needs entries the
+    leader has compacted away gets the snapshot instead (thesis 5.1).
     """
     progress = progress_of(state, peer)
     prev = progress.next_index - 1
-    log = state.log
+    log, snapshot = state.log, state.snapshot
+    base = snapshot_index(snapshot)
+    if prev < base:
+        out.append(InstallSnapshotRequest(state.id, peer, state.current_term, snapshot))
+        return with_progress(state, Progress(peer, base + 1, progress.match_index))
     cap = state.params.max_entries_per_append
-    entries = log[prev : prev + cap] if cap else log[prev:]
+    start = prev - base
+    entries = log[start : start + cap] if cap else log[start:]
     if state.params.max_append_bytes:
         entries = entries[: entries_within(entries, state.params.max_append_bytes)]
-    out.append(AppendEntriesRequest(state.id, peer, state.current_term, prev, term_at(log, prev), entries, state.commit_index))
+    out.append(
+        AppendEntriesRequest(state.id, peer, state.current_term, prev, term_at(log, prev, snapshot), entries, state.commit_index)
+    )
     if not entries:
         return state
     return with_progress(state, Progress(peer, prev + len(entries) + 1, progress.match_index))
@@ -111,18 +126,18 @@ def append_as_leader(state: NodeState, payload: Payload) -> NodeState:
     """Append an entry of the current term; a configuration takes effect at once."""
     log = state.log + (Entry(state.current_term, payload),)
     if type(payload) is ConfigChange:
-        return replace(state, log=log, config=payload.servers, config_index=len(log))
+        return replace(state, log=log, config=payload.servers, config_index=last_index(log, state.snapshot))
     return replace(state, log=log)
 
 
 def advance_commit(state: NodeState, out: list[Message]) -> NodeState:
     """Commit the highest index on a majority (Fig. 8: only if it is of this term)."""
     matches = {p.peer: p.match_index for p in state.progress}
-    matches[state.id] = len(state.log)
+    matches[state.id] = last_index(state.log, state.snapshot)
     index = committed_index(state.config, matches)
     if index <= state.commit_index:
         return state
-    if state.params.rules.commit_current_term_only and term_at(state.log, index) != state.current_term:
+    if state.params.rules.commit_current_term_only and term_at(state.log, index, state.snapshot) != state.current_term:
         return state
     return apply_committed(state, index, out)
 
@@ -154,7 +169,7 @@ def handle_append_entries_response(
         return state
     progress = progress_of(state, message.src)
     if message.success:
-        if not 0 <= message.match_index <= len(state.log):
+        if not 0 <= message.match_index <= last_index(state.log, state.snapshot):
             return state
         match = max(progress.match_index, message.match_index)
         state = with_progress(state, Progress(message.src, max(progress.next_index, match + 1), match))
@@ -165,7 +180,7 @@ def handle_append_entries_response(
             state = notified_of_removal(state, message.src)
             if message.src not in replication_targets(state):
                 return state
-        if progress_of(state, message.src).next_index <= len(state.log):
+        if progress_of(state, message.src).next_index <= last_index(state.log, state.snapshot):
             state = send_append_entries(state, message.src, out)
         return state
     retry = max(progress.match_index + 1, min(progress.next_index - 1, message.conflict_index))
@@ -183,23 +198,34 @@ def handle_append_entries(state: NodeState, message: AppendEntriesRequest, out: 
     if message.term < state.current_term:
         # The hint is where this log ends: a leader that reads this reply as an answer to
         # a request of its own (it cannot tell) does not move nextIndex back needlessly.
-        out.append(AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, len(state.log) + 1))
+        hint = last_index(state.log, state.snapshot) + 1
+        out.append(AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, hint))
         return state
     if state.role is LEADER:
         return state
     if state.role is CANDIDATE:
         state = become_follower(state)
     state = replace(state, leader_id=message.src, election_elapsed=0, pre_votes=())
-    log = state.log
-    if prev > len(log):
-        out.append(AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, len(log) + 1))
+    log, snapshot = state.log, state.snapshot
+    entries, prev_term = message.entries, message.prev_log_term
+    base = snapshot_index(snapshot)
+    if prev < base:
+        # Entries up to the snapshot are committed here, so a current leader's copies match them.
+        skipped = base - prev
+        if skipped > len(entries):
+            out.append(AppendEntriesResponse(state.id, message.src, state.current_term, True, prev + len(entries)))
+            return state
+        entries, prev, prev_term = entries[skipped:], base, snapshot.term
+    last = last_index(log, snapshot)
+    if prev > last:
+        out.append(AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, last + 1))
         return state
-    if state.params.rules.check_prev_log_term and term_at(log, prev) != message.prev_log_term:
+    if state.params.rules.check_prev_log_term and term_at(log, prev, snapshot) != prev_term:
         out.append(
-            AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, _first_index_of_term(log, prev))
+            AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, _first_index_of_term(state, prev))
         )
         return state
-    stored = _store_entries(state, prev, message.entries)
+    stored = _store_entries(state, prev, entries)
     if stored is None:
         # Committed entries are never rewritten (etcd panics here): refuse, change nothing, say so.
         out.append(
@@ -207,9 +233,9 @@ def handle_append_entries(state: NodeState, message: AppendEntriesRequest, out: 
         )
         return state
     state = stored
-    last_new = prev + len(message.entries)
+    last_new = prev + len(entries)
     if message.leader_commit > state.commit_index:
-        bound = last_new if state.params.rules.follower_commit_to_last_new_entry else len(state.log)
+        bound = last_new if state.params.rules.follower_commit_to_last_new_entry else last_index(state.log, snapshot)
         commit = min(message.leader_commit, bound)
         if commit > state.commit_index:
             state = apply_committed(state, commit, out)
@@ -223,10 +249,12 @@ def _terms_plausible(message: AppendEntriesRequest) -> bool:
     return message.prev_log_term <= term and all(entry.term <= term for entry in message.entries)
 
 
-def _first_index_of_term(log: tuple[Entry, ...], index: int) -> int:
-    """Where the run of entries sharing the term at `index` begins: the fast back-off hint."""
-    term = term_at(log, index)
-    while index > 1 and log[index - 2].term == term:
+def _first_index_of_term(state: NodeState, index: int) -> int:
+    """Where the run of entries sharing the term at `index` begins (not below the snapshot): the fast back-off hint."""
+    log, snapshot = state.log, state.snapshot
+    base = snapshot_index(snapshot)
+    term = term_at(log, index, snapshot)
+    while index > base + 1 and log[index - 2 - base].term == term:
         index -= 1
     return index
 
@@ -235,21 +263,25 @@ def _store_entries(state: NodeState, prev: int, entries: tuple[Entry, ...]) -> N
     """Merge `entries` after `prev`, deleting only from the first real conflict.
 
     None when that would change an entry at or below the commit index.
+    `prev` is at or after the snapshot's last index.
     """
     log = state.log
+    base = snapshot_index(state.snapshot)
     if not state.params.rules.truncate_only_on_conflict:
-        merged = log[:prev] + entries
+        merged = log[: prev - base] + entries
         if merged == log:
             return state
-        return None if _first_difference(log, merged) <= state.commit_index else _with_log(state, merged, prev + 1)
+        first_changed = _first_difference(log, merged) + base
+        return None if first_changed <= state.commit_index else _with_log(state, merged, prev + 1)
     for offset, entry in enumerate(entries):
         index = prev + 1 + offset
-        if index > len(log):
+        position = index - 1 - base
+        if position >= len(log):
             return _with_log(state, log + entries[offset:], index)
-        if log[index - 1].term != entry.term:
+        if log[position].term != entry.term:
             if index <= state.commit_index:
                 return None
-            return _with_log(state, log[: index - 1] + entries[offset:], index)
+            return _with_log(state, log[:position] + entries[offset:], index)
     return state
 
 
@@ -266,8 +298,9 @@ def _with_log(state: NodeState, log: tuple[Entry, ...], first_changed: int) -> N
 
     A Bootstrap node becomes a Follower once a configuration naming it arrives.
     """
-    if first_changed <= state.config_index or any(type(e.payload) is ConfigChange for e in log[first_changed - 1 :]):
-        config, config_index = latest_config(log, state.id, state.bootstrap)
+    changed = log[first_changed - 1 - snapshot_index(state.snapshot) :]
+    if first_changed <= state.config_index or any(type(e.payload) is ConfigChange for e in changed):
+        config, config_index = latest_config(log, state.id, state.bootstrap, state.snapshot)
         role = FOLLOWER if state.role is BOOTSTRAP and state.id in config else state.role
         return replace(state, log=log, config=config, config_index=config_index, role=role)
     return replace(state, log=log)
@@ -281,18 +314,18 @@ def apply_committed(state: NodeState, commit_index: int, out: list[Message]) -> 
 
     A (client, seq) already applied is not applied again: its stored result is
     reused, and a different operation under the same (client, seq) is
-    answered `seq_reused`, not silently dropped.
+    answered `seq_reused`, not silently dropped. The log is then compacted if it is due.
     """
     machine, sessions = state.machine, state.sessions
     leader = state.role is LEADER
-    for entry in state.log[state.commit_index : commit_index]:
+    for entry in entries_after(state.log, state.snapshot, state.commit_index, commit_index):
         payload = entry.payload
         if type(payload) is not ClientCommand:
             continue
         status, result, machine, sessions = _apply_command(state, machine, sessions, payload)
         if leader:
             out.append(ClientResponse(state.id, payload.client, payload.seq, status, result, state.id))
-    return replace(state, commit_index=commit_index, machine=machine, sessions=sessions)
+    return compact_if_due(replace(state, commit_index=commit_index, machine=machine, sessions=sessions))
 
 
 def _apply_command(state: NodeState, machine, sessions, command: ClientCommand):

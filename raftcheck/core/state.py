@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from raftcheck.core.messages import Entry
+from raftcheck.core.messages import Entry, Snapshot
 from raftcheck.core.params import NodeParams
 
 
@@ -63,7 +63,8 @@ class NodeState(msgspec.Struct, frozen=True, gc=False):
     truncation can be decided without rescanning the log. `heard_from` is
     CheckQuorum's record: the peers a leader heard from in this period.
     `pre_votes` (PreVote) are the servers that would vote for this node in the
-    next term; non-empty only while it asks.
+    next term; non-empty only while it asks. `snapshot` (durable) is the
+    compacted prefix: `log` then holds only the entries after it.
     """
 
     id: str
@@ -89,3 +90,4 @@ class NodeState(msgspec.Struct, frozen=True, gc=False):
     rng: int
     heard_from: tuple[str, ...] = ()
     pre_votes: tuple[str, ...] = ()
+    snapshot: Snapshot | None = None

@@ -19,6 +19,12 @@ class StateMachine(Protocol):
     def apply(self, state: Any, op: tuple[str, ...]) -> tuple[Any, str | None]:
         """Apply one operation; return the new state and the client's result."""
 
+    def dump(self, state: Any) -> bytes:
+        """The state as bytes, for a snapshot."""
+
+    def restore(self, data: bytes) -> Any | None:
+        """The state `dump` wrote, or None if `data` is not one (a snapshot from a forged or corrupt source)."""
+
 
 class KeyValueStore(msgspec.Struct, frozen=True, gc=False):
     """A string map kept as a sorted tuple of pairs: ("set", k, v) and ("get", k)."""
@@ -36,3 +42,14 @@ class KeyValueStore(msgspec.Struct, frozen=True, gc=False):
                 return state, dict(state).get(key)
             case _:
                 return state, f"error: unknown operation {op!r}"
+
+    def dump(self, state: tuple[tuple[str, str], ...]) -> bytes:
+        return msgspec.json.encode(state)
+
+    def restore(self, data: bytes) -> tuple[tuple[str, str], ...] | None:
+        try:
+            pairs = msgspec.json.decode(data, type=tuple[tuple[str, str], ...])
+        except msgspec.DecodeError:
+            return None
+        keys = [key for key, _ in pairs]
+        return pairs if keys == sorted(set(keys)) else None

@@ -202,6 +202,6 @@ def _beyond_bounds(model: RaftClusterModel, world: World) -> bool:
     bound of the faulty part, and logs room for two more elections' no-ops.
     """
     bounds = model.settings.bounds
-    logs = model.universe.log
+    logs, bases = model.universe.log, model.universe.base
     in_flight = bounds.max_in_flight + 2 * (len(world.nodes) - 1)
-    return len(world.network) > in_flight or any(len(logs[n]) > bounds.max_log + 2 for n in world.nodes)
+    return len(world.network) > in_flight or any(len(logs[n]) + bases[n] > bounds.max_log + 2 for n in world.nodes)

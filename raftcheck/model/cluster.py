@@ -72,7 +72,9 @@ class ClusterView(NamedTuple):
 
     `keys` (the interned node ids) and `committed_keys` identify node states
     and the committed prefix cheaply, so invariants can memoise per node or
-    per pair in `memo`, a dict that lives as long as the model.
+    per pair in `memo`, a dict that lives as long as the model. Nodes are
+    shown with full logs (`with_full_log`); `snapshots` keeps each node's
+    snapshot index, 0 without one.
     """
 
     names: tuple[str, ...]
@@ -84,6 +86,17 @@ class ClusterView(NamedTuple):
     keys: tuple[int, ...]
     committed_keys: tuple[int, ...]
     memo: dict
+    snapshots: tuple[int, ...] = ()
+
+
+def with_full_log(state: NodeState, committed: tuple[Entry, ...]) -> NodeState:
+    """A node that compacted its log, as invariants read it: the committed entries its snapshot stands for,
+    then its own, and no snapshot. Unchanged without a snapshot, or if the snapshot is beyond what is
+    committed. Whether a snapshot says what its entries say is checked where it is taken."""
+    snapshot = state.snapshot
+    if snapshot is None or snapshot.index > len(committed):
+        return state
+    return replace(state, log=committed[: snapshot.index] + state.log, snapshot=None)
 
 
 def abstract_clock(state: NodeState) -> NodeState:
@@ -129,6 +142,7 @@ class RaftClusterModel:
         self._tick = self.universe.message(Tick())
         self._committed_fps: dict[tuple[tuple[int, ...], int], int] = {}
         self._memo: dict = {}
+        self._full_logs: dict[tuple[int, tuple[int, ...]], NodeState] = {}
         self._node_parts: dict[tuple[int, ...], list] = {}
         self._recent_views: list[tuple[World | None, ClusterView | None]] = [(None, None), (None, None)]
         self.properties, self.transition_properties = self._properties(invariants)
@@ -221,7 +235,7 @@ class RaftClusterModel:
         for n in world.nodes:
             if u.term[n] > bounds.max_term:
                 return "max_term"
-            if len(u.log[n]) > bounds.max_log:
+            if len(u.log[n]) + u.base[n] > bounds.max_log:
                 return "max_log"
         return None
 
@@ -376,10 +390,21 @@ class RaftClusterModel:
                 elected = tuple(sorted(elected + ((u.term[after], position),)))
             commit = u.commit[after]
             if commit > len(committed):
-                committed = committed + u.log[after][len(committed) : commit]
+                committed = committed + _entries_between(u, before, after, len(committed), commit)
                 terms = terms + (u.term[after],) * (commit - len(terms))
         used = world.used if spend is None else _spend(world.used, spend)
         return World(nodes, network, used, elected, committed, terms)
+
+    def _full_log(self, key: int, node: NodeState, ids: tuple[int, ...], committed: tuple[Entry, ...]) -> NodeState:
+        """`with_full_log`, one object per node state and prefix, so unchanged nodes stay identical."""
+        base = self.universe.base[key]
+        if not base:
+            return node
+        cache_key = (key, ids[:base])
+        full = self._full_logs.get(cache_key)
+        if full is None:
+            full = self._full_logs[cache_key] = with_full_log(node, committed)
+        return full
 
     def _with_network(self, world: World, network: tuple[int, ...], spend: int) -> World:
         return world._replace(network=network, used=_spend(world.used, spend))
@@ -444,19 +469,39 @@ class RaftClusterModel:
             recent.reverse()
             return recent[0][1]
         u = self.universe
+        committed = tuple(map(u.entries.__getitem__, world.committed))
+        nodes = tuple(map(u.node_states.__getitem__, world.nodes))
+        snapshots = tuple(map(u.base.__getitem__, world.nodes))
+        if any(snapshots):
+            nodes = tuple(self._full_log(key, node, world.committed, committed) for key, node in zip(world.nodes, nodes))
         view = ClusterView(
             self.names,
-            tuple(map(u.node_states.__getitem__, world.nodes)),
+            nodes,
             tuple(map(u.messages.__getitem__, world.network)),
             tuple((term, self.names[position]) for term, position in world.elected),
-            tuple(map(u.entries.__getitem__, world.committed)),
+            committed,
             world.commit_terms,
             world.nodes,
             world.committed,
             self._memo,
+            snapshots,
         )
         self._recent_views = [(world, view), self._recent_views[0]]
         return view
+
+
+def _entries_between(u: Universe, before: int, after: int, start: int, stop: int) -> tuple[int, ...]:
+    """The ids of the entries at indexes start+1..stop of node state `after`, taking from `before` what `after`
+    compacted in this very step. Empty if neither holds them (a snapshot beyond what it committed)."""
+    base = u.base[after]
+    if start >= base:
+        return u.log[after][start - base : stop - base]
+    old_base = u.base[before]
+    middle = min(stop, base)
+    head = u.log[before][start - old_base : middle - old_base] if start >= old_base else ()
+    if len(head) != middle - start:
+        return ()
+    return head + u.log[after][: stop - base] if stop > base else head
 
 
 def coverage_key(view: ClusterView) -> tuple:

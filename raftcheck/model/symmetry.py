@@ -12,7 +12,7 @@ from itertools import permutations, product
 
 from msgspec.structs import replace
 
-from raftcheck.core import AppendEntriesRequest, ConfigChange, Entry, Message, NodeState
+from raftcheck.core import AppendEntriesRequest, ConfigChange, Entry, InstallSnapshotRequest, Message, NodeState, Snapshot
 
 Names = dict[str, str]
 
@@ -24,10 +24,18 @@ def rename_entry(entry: Entry, names: Names) -> Entry:
     return entry
 
 
+def rename_snapshot(snapshot: Snapshot | None, names: Names) -> Snapshot | None:
+    if snapshot is None:
+        return None
+    return replace(snapshot, config=tuple(sorted(names.get(s, s) for s in snapshot.config)))
+
+
 def rename_message(message: Message, names: Names) -> Message:
     renamed = replace(message, src=names.get(message.src, message.src), dst=names.get(message.dst, message.dst))
     if type(message) is AppendEntriesRequest and message.entries:
         renamed = replace(renamed, entries=tuple(rename_entry(e, names) for e in message.entries))
+    elif type(message) is InstallSnapshotRequest:
+        renamed = replace(renamed, snapshot=rename_snapshot(message.snapshot, names))
     return renamed
 
 
@@ -48,6 +56,7 @@ def rename_node(state: NodeState, names: Names) -> NodeState:
         log=tuple(rename_entry(e, names) for e in state.log),
         heard_from=tuple(sorted(name(s) for s in state.heard_from)),
         pre_votes=tuple(sorted(name(s) for s in state.pre_votes)),
+        snapshot=rename_snapshot(state.snapshot, names),
     )
 
 

@@ -51,7 +51,8 @@ class Universe:
         self.is_leader: list[bool] = []
         self.term: list[int] = []
         self.commit: list[int] = []
-        self.log: list[tuple[int, ...]] = []
+        self.log: list[tuple[int, ...]] = []  # the entries after the snapshot
+        self.base: list[int] = []  # the snapshot's last index
         self.shape: list[tuple[int, ...]] = []
         self.node_fps: list[list[int | None]] = []
         # per message int
@@ -75,6 +76,7 @@ class Universe:
             self.term.append(state.current_term)
             self.commit.append(state.commit_index)
             self.log.append(tuple(self.entry(e) for e in state.log))
+            self.base.append(state.snapshot.index if state.snapshot is not None else 0)
             self.shape.append(_shape(state))
             self.node_fps.append([None] * len(self.renamings))
         return key
@@ -159,4 +161,5 @@ def _shape(state: NodeState) -> tuple[int, ...]:
         len(state.votes),
         len(state.log),
         *(e.term for e in state.log),
+        state.snapshot.index if state.snapshot is not None else 0,
     )

@@ -142,6 +142,30 @@ def uncommitted_entry_overwritten(before: ClusterView, after: ClusterView) -> st
     return None
 
 
+def log_compacted(view: ClusterView) -> str | None:
+    """A node has compacted its log into a snapshot."""
+    for node, index in zip(view.nodes, view.snapshots):
+        if index:
+            return f"{node.id} holds a snapshot up to {index}"
+    return None
+
+
+def snapshot_installed(before: ClusterView, after: ClusterView) -> str | None:
+    """A node adopts a leader's snapshot: its snapshot jumps past what it had committed."""
+    for old, new, index in zip(before.nodes, after.nodes, after.snapshots):
+        if index > old.commit_index:
+            return f"{new.id} installed a snapshot up to {index}, having committed {old.commit_index}"
+    return None
+
+
+def restart_from_snapshot(before: ClusterView, after: ClusterView) -> str | None:
+    """A node restarts and recovers its committed state from its snapshot, then re-learns what followed."""
+    for old, new, index in zip(before.nodes, after.nodes, after.snapshots):
+        if 0 < index == new.commit_index < old.commit_index:
+            return f"{new.id} restarted from its snapshot up to {index}, having committed {old.commit_index}"
+    return None
+
+
 def _changed(before: ClusterView, after: ClusterView) -> list[tuple[NodeState, NodeState]]:
     return [(old, new) for old, new in zip(before.nodes, after.nodes) if old is not new]
 
@@ -162,4 +186,7 @@ RAFT_GOALS: tuple[Goal, ...] = (
     Goal("RestartWithAcknowledgedEntries", restart_with_acknowledged_entries, on_steps=True),
     Goal("StaleLeaderDeposed", stale_leader_deposed, on_steps=True),
     Goal("UncommittedEntryOverwritten", uncommitted_entry_overwritten, on_steps=True),
+    Goal("LogCompacted", log_compacted),
+    Goal("SnapshotInstalled", snapshot_installed, on_steps=True),
+    Goal("RestartFromSnapshot", restart_from_snapshot, on_steps=True),
 )

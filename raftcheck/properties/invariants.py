@@ -24,6 +24,7 @@ from raftcheck.properties.inductive import (
 from raftcheck.properties.quorums import disjoint_majorities
 from raftcheck.properties.replies import (
     client_replies_are_truthful,
+    snapshots_are_faithful,
     membership_replies_are_truthful,
     messages_are_addressed,
 )
@@ -174,6 +175,7 @@ RAFT_INVARIANTS: tuple[Invariant, ...] = (
     Invariant("MessagesAreAddressed", messages_are_addressed, on_replies=True),
     Invariant("ClientRepliesAreTruthful", client_replies_are_truthful, on_replies=True),
     Invariant("MembershipRepliesAreTruthful", membership_replies_are_truthful, on_replies=True),
+    Invariant("SnapshotsAreFaithful", snapshots_are_faithful, on_replies=True),
 )
 
 ALL_INVARIANTS = tuple(invariant.name for invariant in RAFT_INVARIANTS)

@@ -23,18 +23,23 @@ from raftcheck.core import (
     ClientResponse,
     ConfigChange,
     Entry,
+    InstallSnapshotRequest,
     NodeState,
     RemoveServerRequest,
     RemoveServerResponse,
     RequestVoteRequest,
     RequestVoteResponse,
     Role,
+    Snapshot,
     Status,
     TimeoutNow,
 )
-from raftcheck.core.log import term_at
+from msgspec.structs import replace
 
-PEER_MESSAGES = (AppendEntriesRequest, AppendEntriesResponse, RequestVoteRequest, RequestVoteResponse, TimeoutNow)
+from raftcheck.core.log import last_index, latest_config, snapshot_index, term_at
+
+PEER_MESSAGES = (AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, RequestVoteRequest,
+                 RequestVoteResponse, TimeoutNow)
 REPLIES = (ClientResponse, AddServerResponse, RemoveServerResponse)
 
 
@@ -60,13 +65,17 @@ def replay_committed(node: NodeState, upto: int | None = None) -> Replay:
     its client's latest is stale and answered without a result, the same seq
     and op again is a retry answered from the session, the same seq with
     another op is refused as reused. Only a new seq changes the machine.
+    A node with a snapshot replays from it: what the snapshot claims is
+    checked where it is taken, by `snapshots_are_faithful`.
     """
     kind = node.params.state_machine
-    machine = kind.initial()
-    latest: dict[str, tuple[int, tuple[str, ...], str | None]] = {}
+    snapshot = node.snapshot
+    machine = kind.initial() if snapshot is None else kind.restore(snapshot.machine)
+    latest = {} if snapshot is None else {client: (seq, op, result) for client, seq, op, result in snapshot.sessions}
     applied = []
-    entries = node.log[: node.commit_index if upto is None else upto]
-    for index, entry in enumerate(entries, 1):
+    base = snapshot_index(snapshot)
+    entries = node.log[: (node.commit_index if upto is None else upto) - base]
+    for index, entry in enumerate(entries, base + 1):
         command = entry.payload
         if type(command) is not ClientCommand:
             continue
@@ -147,6 +156,48 @@ def membership_replies_are_truthful(
     return None
 
 
+def snapshots_are_faithful(before: NodeState, message: Any, after: NodeState, sent: Sequence[Any]) -> str | None:
+    """A snapshot a node takes says what its log says: entries up to its index are committed, and its term,
+    configuration, state machine and sessions are those of that prefix. An installed one is the sender's."""
+    snapshot = after.snapshot
+    if snapshot is None or snapshot is before.snapshot or snapshot == before.snapshot:
+        return None
+    if type(message) is InstallSnapshotRequest and snapshot == message.snapshot:
+        return None
+    if snapshot.index > after.commit_index:
+        return f"{after.id} took a snapshot up to {snapshot.index}, beyond its commit index {after.commit_index}"
+    prefix = replace(before, log=_log_through_step(before, message, after), commit_index=snapshot.index)
+    if last_index(prefix.log, before.snapshot) < snapshot.index:
+        return f"{after.id} took a snapshot up to {snapshot.index} of entries it never held"
+    machine, sessions, _ = replay_committed(prefix)
+    base = snapshot_index(before.snapshot)
+    config, config_index = latest_config(prefix.log[: snapshot.index - base], after.id, after.bootstrap, before.snapshot)
+    truth = Snapshot(snapshot.index, term_at(prefix.log, snapshot.index, before.snapshot), config, config_index,
+                     after.params.state_machine.dump(machine), sessions)
+    if snapshot != truth:
+        return f"{after.id}'s snapshot up to {snapshot.index} is {snapshot!r}, its log says {truth!r}"
+    return None
+
+
+def _log_through_step(before: NodeState, message: Any, after: NodeState) -> tuple[Entry, ...]:
+    """Every entry the node held during one step, after `before`'s snapshot: `before`'s log, overlaid with
+    the entries an AppendEntries brought, then with `after`'s log. A step may append, commit and compact
+    entries all at once, so that neither `before` nor `after` holds them all."""
+    base = snapshot_index(before.snapshot)
+    entries = list(before.log)
+    layers = [(snapshot_index(after.snapshot), after.log)]
+    if type(message) is AppendEntriesRequest:
+        layers.insert(0, (message.prev_log_index, message.entries))
+    for start, layer in layers:
+        for index, entry in enumerate(layer, start + 1):
+            position = index - base - 1
+            if position == len(entries):
+                entries.append(entry)
+            elif 0 <= position < len(entries):
+                entries[position] = entry
+    return tuple(entries)
+
+
 def _expected_client_replies(before: NodeState, message: Any, after: NodeState) -> list[ClientResponse] | str:
     expected = []
     if type(message) is ClientRequest:
@@ -160,7 +211,9 @@ def _expected_client_replies(before: NodeState, message: Any, after: NodeState) 
                 return f"{after.id}, leader of term {before.current_term}, neither appended nor answered {_brief(message)}"
     led = after.role is Role.LEADER or (before.role is Role.LEADER and after.current_term == before.current_term)
     if led and after.commit_index > before.commit_index:
-        for applied in replay_committed(after).applied:
+        # From `before`'s log: `after` may have compacted what it just committed.
+        grown = replace(before, log=_log_through_step(before, message, after), commit_index=after.commit_index)
+        for applied in replay_committed(grown).applied:
             if applied.index > before.commit_index:
                 command = applied.command
                 expected.append(ClientResponse(after.id, command.client, command.seq, applied.status, applied.result,
@@ -179,13 +232,18 @@ def _session_answer(leader: NodeState, request: ClientRequest) -> ClientResponse
 
 
 def _appended(before: NodeState, after: NodeState, command: ClientCommand) -> bool:
-    return after.log[: len(before.log)] == before.log and Entry(before.current_term, command) in after.log[len(before.log):]
+    """`after` holds `before`'s log (what is left of it after compaction) and a new entry with `command`."""
+    old_end, new_end = last_index(before.log, before.snapshot), last_index(after.log, after.snapshot)
+    kept = old_end - snapshot_index(after.snapshot)
+    if new_end <= old_end or kept < 0:
+        return False
+    return after.log[:kept] == before.log[len(before.log) - kept :] and Entry(before.current_term, command) in after.log[kept:]
 
 
 def _membership_reply_problem(before: NodeState, message: Any, after: NodeState, reply: Any) -> str | None:
     add = type(reply) is AddServerResponse
     if reply.status == Status.OK:
-        configs = _committed_configs(after)
+        configs = _committed_configs(before, after.commit_index) + _committed_configs(after, after.commit_index)
         if (reply.server in configs[-1]) != add or all((reply.server in c) == add for c in configs):
             return f"no committed configuration change {'adds' if add else 'removes'} {reply.server}"
         return None
@@ -222,16 +280,20 @@ def _refusal_reason_false(leader: NodeState, request: Any, reply: Any) -> str | 
         Status.NOT_MEMBER: not member,
         Status.LAST_SERVER: leader.config == (request.server,),
         Status.CHANGE_IN_PROGRESS: leader.catchup is not None or leader.config_index > leader.commit_index,
-        Status.LEADER_NOT_READY: term_at(leader.log, leader.commit_index) != leader.current_term,
+        Status.LEADER_NOT_READY: term_at(leader.log, leader.commit_index, leader.snapshot) != leader.current_term,
     }
     if not truths.get(status, False):
         return f"{status} is not true of {leader.id}"
     return None
 
 
-def _committed_configs(node: NodeState) -> list[tuple[str, ...]]:
-    """The committed configurations in log order, with the empty one a Bootstrap node starts from."""
-    return [(), *(e.payload.servers for e in node.log[: node.commit_index] if type(e.payload) is ConfigChange)]
+def _committed_configs(node: NodeState, commit_index: int) -> list[tuple[str, ...]]:
+    """The configurations in `node`'s log up to `commit_index`, in log order, after the empty one a Bootstrap
+    node starts from and the snapshot's. The last is the newest; compaction has forgotten older ones."""
+    snapshot = node.snapshot
+    start = [(), snapshot.config] if snapshot is not None else [()]
+    entries = node.log[: commit_index - snapshot_index(snapshot)]
+    return [*start, *(e.payload.servers for e in entries if type(e.payload) is ConfigChange)]
 
 
 def _brief(message: Any) -> str:

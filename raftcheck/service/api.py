@@ -131,7 +131,8 @@ def build_app(node: NodeService) -> web.Application:
                 "term": s.current_term,
                 "leader": s.leader_id,
                 "commit_index": s.commit_index,
-                "last_log_index": len(s.log),
+                "last_log_index": len(s.log) + (s.snapshot.index if s.snapshot is not None else 0),
+                "snapshot_index": s.snapshot.index if s.snapshot is not None else 0,
                 "configuration": list(s.config),
             }
         )

@@ -89,8 +89,11 @@ class NodeService:
         faults: Faults | None = None,
         record: Path | None = None,
     ) -> None:
-        term, voted_for, entries = store.load()
-        self.state: NodeState = recover(node_id, bootstrap, params, term, voted_for, entries)
+        term, voted_for, entries, snapshot = store.load()
+        try:
+            self.state: NodeState = recover(node_id, bootstrap, params, term, voted_for, entries, snapshot)
+        except ValueError as error:
+            raise StorageError(f"corrupt Raft state: {error}; refusing to start") from None
         self.key = key
         self.client_token = client_token
         self._store = store
@@ -173,8 +176,10 @@ class NodeService:
             self._log(line)
 
     def join_info(self) -> dict:
-        return {"role": self.state.role.value, "log_length": len(self.state.log),
-                "log_digest": log_digest(self.state.log)}
+        """What a leader asks before adding this node. A node that waits to join has no snapshot."""
+        state = self.state
+        length = len(state.log) + (state.snapshot.index if state.snapshot is not None else 0)
+        return {"role": state.role.value, "log_length": length, "log_digest": log_digest(state.log)}
 
     async def joiner_problem(self, server: str) -> str | None:
         """Why `server` must not be added (None if it may): it must be waiting to join, its log a prefix of ours."""
@@ -194,8 +199,14 @@ class NodeService:
         if info.get("role") != "bootstrap":
             return f"it is a {info.get('role')}, not a server started with --bootstrap that waits to join"
         length = info.get("log_length")
-        if not isinstance(length, int) or length > len(self.state.log) or \
-                info.get("log_digest") != log_digest(self.state.log[:length]):
+        base = self.state.snapshot.index if self.state.snapshot is not None else 0
+        if length == 0:
+            return None
+        if not isinstance(length, int) or length > base + len(self.state.log):
+            return "its log holds entries that are not this cluster's"
+        if base:
+            return "its log is not empty and this cluster has compacted its own: start it with an empty --data-dir"
+        if info.get("log_digest") != log_digest(self.state.log[:length]):
             return "its log holds entries that are not this cluster's"
         return None
 

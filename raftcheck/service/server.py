@@ -31,6 +31,7 @@ def params_for(clock: Service, shared: Settings) -> NodeParams:
         election_timeout_high=max(low, high),
         heartbeat_interval=max(1, round(clock.heartbeat_ms / clock.tick_ms)),
         max_append_bytes=clock.max_append_bytes,
+        compact_log_after=clock.snapshot_entries,
         features=shared.params.features.with_enabled(*SERVICE_FEATURES),
     )
 
