@@ -29,8 +29,9 @@ class LocalCluster:
     """
 
     def __init__(self, root: Path, secret: str = SECRET, cluster_id: str = "default",
-                 fault_injection: bool = False, record: Path | None = None) -> None:
+                 fault_injection: bool = False, record: Path | None = None, options: tuple[str, ...] = ()) -> None:
         self.root = root
+        self.options = list(options)
         self.fault_injection = fault_injection
         self.record = record
         self.env = {**os.environ, "RAFTCHECK_CLUSTER_SECRET": secret}
@@ -44,7 +45,7 @@ class LocalCluster:
         log = open(self.root / f"{address.replace(':', '_')}.log", "ab")
         command = [sys.executable, "-m", "raftcheck", "server", address, "--data-dir", str(self.data_dir(address)),
                    "--cluster-id", self.cluster_id] + (["--fault-injection"] if self.fault_injection else []) \
-            + (["--record", str(self.record)] if self.record else [])
+            + (["--record", str(self.record)] if self.record else []) + self.options
         self.processes[address] = subprocess.Popen(
             command + (["--bootstrap"] if bootstrap else []), stdout=log, stderr=subprocess.STDOUT, env=self.env
         )

@@ -1,0 +1,63 @@
+"""The live service compacts its log, and a follower far behind catches up through a snapshot.
+
+`RAFTCHECK_CATCH_UP_ENTRIES=100000 .venv/bin/python -m pytest tests/test_service_snapshots.py` is the
+full-size run (not in CI: about four minutes of writes); CI writes a few hundred entries.
+"""
+
+import asyncio
+import os
+import sqlite3
+import time
+
+import aiohttp
+
+from raftcheck.service.client import ServiceClient
+from raftcheck.service.storage import DurableStore
+from service_cluster import LocalCluster
+from test_service import build_three, status_of
+
+BEHIND = int(os.environ.get("RAFTCHECK_CATCH_UP_ENTRIES", "400"))
+SNAPSHOT_EVERY = 100
+CLIENTS = 8
+
+
+async def write_many(address: str, count: int) -> None:
+    """`count` writes over a few hundred keys, from CLIENTS concurrent clients."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        async def one_client(number: int) -> None:
+            client = ServiceClient(session, address)
+            for seq in range(number, count, CLIENTS):
+                reply = await client.set(f"k{seq % 300}", str(seq))
+                assert reply["status"] == "ok", reply
+
+        await asyncio.gather(*(one_client(number) for number in range(CLIENTS)))
+
+
+def log_rows(data_dir) -> int:
+    with sqlite3.connect(data_dir / "raft.sqlite3") as db:
+        return db.execute("SELECT COUNT(*) FROM log").fetchone()[0]
+
+
+def test_a_follower_far_behind_catches_up_through_a_snapshot_and_logs_stay_short(tmp_path):
+    cluster = LocalCluster(tmp_path, options=("--snapshot-entries", str(SNAPSHOT_EVERY)))
+    try:
+        nodes = build_three(cluster)
+        cluster.kill(nodes[2])
+        asyncio.run(write_many(nodes[0], BEHIND))
+        leader = max(nodes[:2], key=lambda a: status_of(a)["commit_index"])
+        assert status_of(leader)["snapshot_index"] >= BEHIND - SNAPSHOT_EVERY
+        cluster.restart(nodes[2])
+        deadline = time.monotonic() + 30 + BEHIND / 1000
+        while time.monotonic() < deadline and status_of(nodes[2])["commit_index"] < status_of(leader)["commit_index"]:
+            time.sleep(0.1)
+        caught_up = status_of(nodes[2])
+        assert caught_up["commit_index"] == status_of(leader)["commit_index"], caught_up
+        assert caught_up["snapshot_index"] >= BEHIND - SNAPSHOT_EVERY, "it caught up through a snapshot"
+        last = str(BEHIND - 1)
+        assert cluster.client(nodes[2], "get", f"k{(BEHIND - 1) % 300}").stdout.strip() == last
+    finally:
+        cluster.close()
+    for address in nodes:
+        assert log_rows(cluster.data_dir(address)) <= 2 * SNAPSHOT_EVERY, "compacted rows are deleted from disk"
+    term, _, log, snapshot = DurableStore(cluster.data_dir(nodes[2]), nodes[2], True).load()
+    assert snapshot is not None and snapshot.index + len(log) >= BEHIND
