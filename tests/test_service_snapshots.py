@@ -1,7 +1,8 @@
 """The live service compacts its log, and a follower far behind catches up through a snapshot.
 
 `RAFTCHECK_CATCH_UP_ENTRIES=100000 .venv/bin/python -m pytest tests/test_service_snapshots.py` is the
-full-size run (not in CI: about four minutes of writes); CI writes a few hundred entries.
+full-size run (not in CI: about four minutes of writes); CI writes a few hundred entries, records every
+node's inputs, and validates the recorded run (conformance and invariants across snapshots).
 """
 
 import asyncio
@@ -11,6 +12,7 @@ import time
 
 import aiohttp
 
+from raftcheck.checker.validation import validate
 from raftcheck.service.client import ServiceClient
 from raftcheck.service.storage import DurableStore
 from service_cluster import LocalCluster
@@ -39,7 +41,9 @@ def log_rows(data_dir) -> int:
 
 
 def test_a_follower_far_behind_catches_up_through_a_snapshot_and_logs_stay_short(tmp_path):
-    cluster = LocalCluster(tmp_path, options=("--snapshot-entries", str(SNAPSHOT_EVERY)))
+    records = tmp_path / "records"
+    record = records if BEHIND <= 1000 else None  # validating a full-size run takes long; see README
+    cluster = LocalCluster(tmp_path, options=("--snapshot-entries", str(SNAPSHOT_EVERY)), record=record)
     try:
         nodes = build_three(cluster)
         cluster.kill(nodes[2])
@@ -61,3 +65,7 @@ def test_a_follower_far_behind_catches_up_through_a_snapshot_and_logs_stay_short
         assert log_rows(cluster.data_dir(address)) <= 2 * SNAPSHOT_EVERY, "compacted rows are deleted from disk"
     term, _, log, snapshot = DurableStore(cluster.data_dir(nodes[2]), nodes[2], True).load()
     assert snapshot is not None and snapshot.index + len(log) >= BEHIND
+    if record is not None:
+        validation = validate(records)
+        assert validation.ok, (validation.problems[:3], validation.violation)
+        assert validation.nodes == 3 and validation.states_checked > BEHIND

@@ -65,14 +65,17 @@ class _Merge:
         return key
 
     def update(self, state: NodeState) -> None:
+        previous = self.states.get(state.id)
         self.states[state.id] = state
         if state.role.value == "leader":
             self.elected.add((state.current_term, state.id))
-        base = state.snapshot.index if state.snapshot is not None else 0
-        for index in range(len(self.committed), state.commit_index):
-            if index < base:
-                break  # committed and compacted before this run showed the commit
-            self.committed.append(state.log[index - base])
+        for index in range(len(self.committed) + 1, state.commit_index + 1):
+            entry = _entry_at(state, index)
+            if entry is None and previous is not None:
+                entry = _entry_at(previous, index)  # committed and compacted in one step
+            if entry is None:
+                break
+            self.committed.append(entry)
             self.commit_terms.append(state.current_term)
 
     def view(self) -> ClusterView:
@@ -83,6 +86,12 @@ class _Merge:
                            tuple(sorted(self.elected)), committed, tuple(self.commit_terms), tuple(map(self.key, nodes)),
                            (len(self.committed),), self.memo,
                            tuple(node.snapshot.index if node.snapshot is not None else 0 for node in nodes))
+
+
+def _entry_at(state: NodeState, index: int):
+    """The entry at absolute `index` if `state` still holds it (it is after the snapshot), else None."""
+    position = index - 1 - (state.snapshot.index if state.snapshot is not None else 0)
+    return state.log[position] if 0 <= position < len(state.log) else None
 
 
 def validate(directory: str | Path) -> Validation:
