@@ -25,7 +25,6 @@ from raftcheck.service.storage import DurableStore
 from service_cluster import LocalCluster
 
 # RAFTCHECK_SOAK_SECONDS=600 makes this a soak run (not in CI).
-SOAK = "RAFTCHECK_SOAK_SECONDS" in os.environ
 FAULT_SECONDS = float(os.environ.get("RAFTCHECK_SOAK_SECONDS", 20))
 CLIENTS = 4
 KEYS = 3
@@ -132,15 +131,13 @@ async def run_faults(cluster, addresses, rng):
 
 
 def test_history_under_kills_partitions_and_pauses_is_linearizable_and_loses_no_acknowledged_write(tmp_path):
-    # Validating a 20 s run takes minutes (invariants over logs of thousands of entries): soak runs only.
-    record = tmp_path / "records" if SOAK else None
+    record = tmp_path / "records"
     cluster = LocalCluster(tmp_path, fault_injection=True, record=record)
     try:
         check_a_run_under_faults(cluster)
     finally:
         cluster.close()
-    if record is not None:
-        check_trace(record)
+    check_trace(record)
 
 
 def check_trace(record):

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from msgspec.structs import replace
+
 from raftcheck.core import (
     AddServerRequest,
     AddServerResponse,
@@ -34,9 +36,8 @@ from raftcheck.core import (
     Status,
     TimeoutNow,
 )
-from msgspec.structs import replace
-
 from raftcheck.core.log import last_index, latest_config, snapshot_index, term_at
+from raftcheck.properties.prefixes import RecentPrefixes
 
 PEER_MESSAGES = (AppendEntriesRequest, AppendEntriesResponse, InstallSnapshotRequest, RequestVoteRequest,
                  RequestVoteResponse, TimeoutNow)
@@ -68,14 +69,25 @@ def replay_committed(node: NodeState, upto: int | None = None) -> Replay:
     A node with a snapshot replays from it: what the snapshot claims is
     checked where it is taken, by `snapshots_are_faithful`.
     """
-    kind = node.params.state_machine
-    snapshot = node.snapshot
-    machine = kind.initial() if snapshot is None else kind.restore(snapshot.machine)
-    latest = {} if snapshot is None else {client: (seq, op, result) for client, seq, op, result in snapshot.sessions}
-    applied = []
+    kind, snapshot = node.params.state_machine, node.snapshot
     base = snapshot_index(snapshot)
     entries = node.log[: (node.commit_index if upto is None else upto) - base]
-    for index, entry in enumerate(entries, base + 1):
+    replay, done = _RECENT.resume((kind, snapshot), entries)
+    if replay is None:
+        machine = kind.initial() if snapshot is None else kind.restore(snapshot.machine)
+        sessions = () if snapshot is None else snapshot.sessions
+        replay = Replay(machine, sessions, ())
+    if done < len(entries):
+        replay = _apply_entries(kind, replay, entries[done:], base + done + 1)
+        _RECENT.keep((kind, snapshot), entries, replay)
+    return replay
+
+
+def _apply_entries(kind: Any, replay: Replay, entries: tuple[Entry, ...], first_index: int) -> Replay:
+    machine = replay.machine
+    latest = {client: (seq, op, result) for client, seq, op, result in replay.sessions}
+    applied = []
+    for index, entry in enumerate(entries, first_index):
         command = entry.payload
         if type(command) is not ClientCommand:
             continue
@@ -90,7 +102,10 @@ def replay_committed(node: NodeState, upto: int | None = None) -> Replay:
             status = Status.OK
         applied.append(Applied(index, command, status, result))
     sessions = tuple(sorted((client, *last) for client, last in latest.items()))
-    return Replay(machine, sessions, tuple(applied))
+    return Replay(machine, sessions, replay.applied + tuple(applied))
+
+
+_RECENT: RecentPrefixes[Replay] = RecentPrefixes()
 
 
 def messages_are_addressed(before: NodeState, message: Any, after: NodeState, sent: Sequence[Any]) -> str | None:
