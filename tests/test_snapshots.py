@@ -14,6 +14,7 @@ from raftcheck.core import (
     NodeParams,
     Role,
     Snapshot,
+    Tick,
     boot,
     restart,
 )
@@ -33,8 +34,11 @@ def leader_with(log, params=EVERY_TWO):
 
 
 def committed(leader):
-    """The leader once b has acknowledged its whole log, so that all of it commits."""
+    """The leader once b has acknowledged its whole log, so that all of it commits, and one tick later:
+    a node compacts when it takes its next input."""
     leader, _ = step(leader, ack(leader, "b", last_index(leader.log, leader.snapshot)))
+    assert leader.commit_index == last_index(leader.log, leader.snapshot)
+    leader, _ = step(leader, Tick())
     return leader
 
 
@@ -152,3 +156,13 @@ def test_a_bootstrap_node_that_installs_a_snapshot_naming_it_takes_its_configura
     outside = replace(leader.snapshot, config=("a", "b"))
     still_waiting, _ = step(waiting, InstallSnapshotRequest("a", "c", 2, outside))
     assert still_waiting.config == ("a", "b") and still_waiting.role is Role.BOOTSTRAP
+
+
+def test_a_node_compacts_when_it_takes_its_next_input_not_in_the_step_that_commits():
+    leader = leader_with(config_log(THREE) + commands(3))
+    just_committed, _ = step(leader, ack(leader, "b", last_index(leader.log, leader.snapshot)))
+    assert just_committed.commit_index == 5 and just_committed.snapshot is None
+    ignored, _ = step(just_committed, Tick(0))
+    assert ignored == just_committed, "an input the node ignores changes nothing"
+    next_input, _ = step(just_committed, Tick())
+    assert next_input.snapshot.index == 5

@@ -45,7 +45,7 @@ from raftcheck.core.replication import (
     handle_append_entries_response,
     handle_client_request,
 )
-from raftcheck.core.snapshots import handle_install_snapshot
+from raftcheck.core.snapshots import compact_if_due, handle_install_snapshot
 from raftcheck.core.state import LEADER, NodeState
 from raftcheck.core.terms import adopt_term
 
@@ -113,7 +113,7 @@ def handle(state: NodeState, message: Message) -> tuple[NodeState, tuple[Message
     kind = type(message)
     out: list[Message] = []
     if kind is Tick:
-        state = handle_tick(state, message, out)
+        state = handle_tick(compact_if_due(state) if message.ticks >= 1 else state, message, out)
     else:
         handler = _HANDLERS.get(kind)
         if handler is None or message.dst != state.id or message.src == state.id:
@@ -123,6 +123,8 @@ def handle(state: NodeState, message: Message) -> tuple[NodeState, tuple[Message
                 return state, ()
             if kind is RequestVoteRequest and not message.transfer and in_leader_lease(state):
                 return state, ()
+        state = compact_if_due(state)
+        if kind in _CARRIES_TERM:
             if message.term > state.current_term and not _asks_about_a_term(message):
                 state = adopt_term(state, message.term)
         state = handler(state, message, out)

@@ -20,7 +20,6 @@ from raftcheck.core.messages import (
 )
 from raftcheck.core.quorum import committed_index
 from raftcheck.core.sizes import entries_within
-from raftcheck.core.snapshots import compact_if_due
 from raftcheck.core.state import BOOTSTRAP, CANDIDATE, FOLLOWER, LEADER, NodeState, Progress
 from raftcheck.core.terms import become_follower
 
@@ -314,7 +313,7 @@ def apply_committed(state: NodeState, commit_index: int, out: list[Message]) -> 
 
     A (client, seq) already applied is not applied again: its stored result is
     reused, and a different operation under the same (client, seq) is
-    answered `seq_reused`, not silently dropped. The log is then compacted if it is due.
+    answered `seq_reused`, not silently dropped.
     """
     machine, sessions = state.machine, state.sessions
     leader = state.role is LEADER
@@ -325,7 +324,7 @@ def apply_committed(state: NodeState, commit_index: int, out: list[Message]) -> 
         status, result, machine, sessions = _apply_command(state, machine, sessions, payload)
         if leader:
             out.append(ClientResponse(state.id, payload.client, payload.seq, status, result, state.id))
-    return compact_if_due(replace(state, commit_index=commit_index, machine=machine, sessions=sessions))
+    return replace(state, commit_index=commit_index, machine=machine, sessions=sessions)
 
 
 def _apply_command(state: NodeState, machine, sessions, command: ClientCommand):

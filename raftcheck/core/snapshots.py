@@ -1,7 +1,10 @@
 """Log compaction (thesis 5.1): taking a snapshot of the applied prefix, and installing a leader's.
 
 A node compacts by itself once `compact_log_after` applied entries follow its
-snapshot, so the checker and the service see the same compaction points. A
+snapshot, so the checker and the service see the same compaction points. It
+does so when it takes its next input, before handling it: every entry it
+compacts was then in its log before that step, where an observer (the
+checker's history of committed entries, trace validation) can read it. A
 snapshot covers only committed entries, so it never has to be undone.
 """
 

@@ -181,7 +181,7 @@ def snapshots_are_faithful(before: NodeState, message: Any, after: NodeState, se
         return None
     if snapshot.index > after.commit_index:
         return f"{after.id} took a snapshot up to {snapshot.index}, beyond its commit index {after.commit_index}"
-    prefix = replace(before, log=_log_through_step(before, message, after), commit_index=snapshot.index)
+    prefix = replace(before, log=_log_through_step(before, after), commit_index=snapshot.index)
     if last_index(prefix.log, before.snapshot) < snapshot.index:
         return f"{after.id} took a snapshot up to {snapshot.index} of entries it never held"
     machine, sessions, _ = replay_committed(prefix)
@@ -194,22 +194,18 @@ def snapshots_are_faithful(before: NodeState, message: Any, after: NodeState, se
     return None
 
 
-def _log_through_step(before: NodeState, message: Any, after: NodeState) -> tuple[Entry, ...]:
-    """Every entry the node held during one step, after `before`'s snapshot: `before`'s log, overlaid with
-    the entries an AppendEntries brought, then with `after`'s log. A step may append, commit and compact
-    entries all at once, so that neither `before` nor `after` holds them all."""
+def _log_through_step(before: NodeState, after: NodeState) -> tuple[Entry, ...]:
+    """Every entry the node held in one step, after `before`'s snapshot: `before`'s log, overlaid with
+    `after`'s. A node compacts before it handles an input, so what it compacted in the step is in `before`,
+    and what it appended is in `after`."""
     base = snapshot_index(before.snapshot)
     entries = list(before.log)
-    layers = [(snapshot_index(after.snapshot), after.log)]
-    if type(message) is AppendEntriesRequest:
-        layers.insert(0, (message.prev_log_index, message.entries))
-    for start, layer in layers:
-        for index, entry in enumerate(layer, start + 1):
-            position = index - base - 1
-            if position == len(entries):
-                entries.append(entry)
-            elif 0 <= position < len(entries):
-                entries[position] = entry
+    for index, entry in enumerate(after.log, snapshot_index(after.snapshot) + 1):
+        position = index - base - 1
+        if position == len(entries):
+            entries.append(entry)
+        elif 0 <= position < len(entries):
+            entries[position] = entry
     return tuple(entries)
 
 
@@ -227,7 +223,7 @@ def _expected_client_replies(before: NodeState, message: Any, after: NodeState) 
     led = after.role is Role.LEADER or (before.role is Role.LEADER and after.current_term == before.current_term)
     if led and after.commit_index > before.commit_index:
         # From `before`'s log: `after` may have compacted what it just committed.
-        grown = replace(before, log=_log_through_step(before, message, after), commit_index=after.commit_index)
+        grown = replace(before, log=_log_through_step(before, after), commit_index=after.commit_index)
         for applied in replay_committed(grown).applied:
             if applied.index > before.commit_index:
                 command = applied.command
