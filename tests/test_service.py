@@ -119,7 +119,7 @@ def test_bad_http_input_gets_a_4xx_with_a_clear_message_and_the_node_keeps_runni
         ("/raft", b'{"type": "Tick", "ticks": 1}', 400, "sent to"),
         ("/admin/add-server", b"[]", 400, "invalid body"),
         ("/nowhere", b"{}", 404, "Not Found"),
-        ("/client", b"x" * (2 << 20), 413, "Too Large"),
+        ("/client", b"x" * (2 << 20), 413, "the limit is 1048576"),
     ]
     for path, body, code, text in cases:
         status, reply = post(address, path, body, signed(body) if path == "/raft" else {})

@@ -13,6 +13,7 @@ import time
 import aiohttp
 
 from raftcheck.checker.validation import validate
+from raftcheck.service.api import MAX_BODY_BYTES
 from raftcheck.service.client import ServiceClient
 from raftcheck.service.storage import DurableStore
 from service_cluster import LocalCluster
@@ -69,3 +70,31 @@ def test_a_follower_far_behind_catches_up_through_a_snapshot_and_logs_stay_short
         validation = validate(records)
         assert validation.ok, (validation.problems[:3], validation.violation)
         assert validation.nodes == 3 and validation.states_checked > BEHIND
+
+
+def test_a_snapshot_larger_than_a_client_body_reaches_a_follower(tmp_path):
+    """A state machine of about 2 MB: its snapshot is over the 1 MiB client body limit, and peers take it."""
+    cluster = LocalCluster(tmp_path, options=("--snapshot-entries", "50"))
+    try:
+        nodes = build_three(cluster)
+        cluster.kill(nodes[2])
+        asyncio.run(write_values(nodes[0], count=1000, size=2000))
+        cluster.restart(nodes[2])
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and status_of(nodes[2])["snapshot_index"] < 1000:
+            time.sleep(0.1)
+        assert status_of(nodes[2])["snapshot_index"] >= 1000, "the follower installed the big snapshot"
+        _, _, _, snapshot = DurableStore(cluster.data_dir(nodes[0]), nodes[0], False).load()
+        assert len(snapshot.machine) > MAX_BODY_BYTES
+    finally:
+        cluster.close()
+
+
+async def write_values(address: str, count: int, size: int) -> None:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as session:
+        async def one_client(number: int) -> None:
+            client = ServiceClient(session, address)
+            for key in range(number, count, CLIENTS):
+                assert (await client.set(f"big{key}", "v" * size))["status"] == "ok"
+
+        await asyncio.gather(*(one_client(number) for number in range(CLIENTS)))

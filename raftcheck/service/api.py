@@ -26,6 +26,8 @@ from raftcheck.service.auth import token_matches
 from raftcheck.service.node import NodeService
 
 MAX_BODY_BYTES = 1 << 20
+# A peer message may carry a snapshot of the whole state machine (base64 in JSON), so peers get more room.
+MAX_PEER_BODY_BYTES = 64 << 20
 REQUEST_TIMEOUT = 2.0
 
 _decode_message = msgspec.json.Decoder(Message).decode
@@ -50,7 +52,7 @@ class PartitionBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 def build_app(node: NodeService) -> web.Application:
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[_errors_as_json])
+    app = web.Application(client_max_size=MAX_PEER_BODY_BYTES, middlewares=[_errors_as_json])
     routes = web.RouteTableDef()
 
     async def from_peer(request: web.Request) -> tuple[str, bytes]:
@@ -90,7 +92,7 @@ def build_app(node: NodeService) -> web.Application:
     @routes.post("/client")
     async def client(request: web.Request) -> web.Response:
         client_allowed(request)
-        body = _decode(await request.read(), msgspec.json.Decoder(ClientCommandBody).decode)
+        body = _decode(await _client_body(request), msgspec.json.Decoder(ClientCommandBody).decode)
         if body.seq < 1 or not _valid_op(body.op):
             raise _bad('expected seq >= 1 and op ["set", key, value] or ["get", key]')
         message = ClientRequest(body.client, node.state.id, body.seq, body.op)
@@ -104,7 +106,7 @@ def build_app(node: NodeService) -> web.Application:
     @routes.post("/admin/add-server")
     async def add_server(request: web.Request) -> web.Response:
         client_allowed(request)
-        body = _decode(await request.read(), msgspec.json.Decoder(MembershipBody).decode)
+        body = _decode(await _client_body(request), msgspec.json.Decoder(MembershipBody).decode)
         _check_address(body.server)
         if node.state.role is LEADER and body.server not in node.state.config:
             problem = await node.joiner_problem(body.server)
@@ -116,7 +118,7 @@ def build_app(node: NodeService) -> web.Application:
     @routes.post("/admin/remove-server")
     async def remove_server(request: web.Request) -> web.Response:
         client_allowed(request)
-        body = _decode(await request.read(), msgspec.json.Decoder(MembershipBody).decode)
+        body = _decode(await _client_body(request), msgspec.json.Decoder(MembershipBody).decode)
         _check_address(body.server)
         message = RemoveServerRequest(body.client, node.state.id, body.server)
         return _reply(await node.ask(message, ("change", body.client, body.server), 5 * REQUEST_TIMEOUT))
@@ -142,7 +144,7 @@ def build_app(node: NodeService) -> web.Application:
         async def partition(request: web.Request) -> web.Response:
             """Test-only (`--fault-injection`): cut links to and from peers, in either direction."""
             client_allowed(request)
-            body = _decode(await request.read(), msgspec.json.Decoder(PartitionBody).decode)
+            body = _decode(await _client_body(request), msgspec.json.Decoder(PartitionBody).decode)
             node.faults.drop_from, node.faults.drop_to = set(body.drop_from), set(body.drop_to)
             return web.json_response({"drop_from": sorted(body.drop_from), "drop_to": sorted(body.drop_to)})
 
@@ -167,6 +169,21 @@ def _decode(body: bytes, decode):
         return decode(body)
     except (msgspec.DecodeError, UnicodeDecodeError) as error:
         raise _bad(f"invalid body: {error}") from None
+
+
+async def _client_body(request: web.Request) -> bytes:
+    """A client's or an operator's body, at most MAX_BODY_BYTES (peers may send more: see MAX_PEER_BODY_BYTES)."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise _error(413, f"the body has {request.content_length} bytes; the limit is {MAX_BODY_BYTES}")
+    body = await request.content.read(MAX_BODY_BYTES + 1)
+    while len(body) <= MAX_BODY_BYTES and not request.content.at_eof():
+        more = await request.content.read(MAX_BODY_BYTES + 1 - len(body))
+        if not more:
+            break
+        body += more
+    if len(body) > MAX_BODY_BYTES:
+        raise _error(413, f"the body is over the limit of {MAX_BODY_BYTES} bytes")
+    return body
 
 
 def _bad(message: str) -> web.HTTPException:
