@@ -164,3 +164,12 @@ def snapshot_keeps_the_machine_of_the_previous_one(state, message):
             and type(message) is not InstallSnapshotRequest:
         after = replace(after, snapshot=replace(after.snapshot, machine=state.snapshot.machine))
     return after, out
+
+
+
+def leader_reads_past_its_log_on_rejection(state, message):
+    """A leader that looks up the entry after a rejecting follower's hint without checking its log's length."""
+    after, out = handle(state, message)
+    if after.role is Role.LEADER and type(message) is AppendEntriesResponse and not message.success:
+        after.log[message.conflict_index + len(after.log)]  # IndexError, as an unchecked index in a real core
+    return after, out

@@ -168,3 +168,14 @@ def test_the_bootstrap_double_vote_is_found_from_boot_without_a_scripted_prefix(
     result = raftcheck.check(SPECS / "bootstrap_joins_during_elections.toml", disabled_rules=("bootstrap_does_not_vote",))
     assert result.verdict == "violation" and result.invariant == "VotesAgreeWithVoters"
     assert len(result.trace.actions) == result.search.depth <= 16
+
+
+def test_a_core_that_raises_is_a_finding_with_a_counterexample_that_replays():
+    settings = dict(client_requests=0, max_term=2, max_in_flight=7, invariants=("LogMatching",))
+    spec = Spec("raises", "", from_flat(settings), expected_verdict="pass")
+    outcome = raftcheck.check(spec, handler=mutants.leader_reads_past_its_log_on_rejection)
+    assert outcome.verdict == "violation" and outcome.invariant == "CoreDoesNotRaise"
+    assert "raised IndexError" in outcome.search.violation.message
+    replayed = replay(outcome.trace, mutants.leader_reads_past_its_log_on_rejection)
+    assert replayed.confirms and replayed.broken[0] == "CoreDoesNotRaise"
+    assert not replay(outcome.trace).confirms, "the real core does not raise there"

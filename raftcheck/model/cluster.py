@@ -89,6 +89,10 @@ class ClusterView(NamedTuple):
     snapshots: tuple[int, ...] = ()
 
 
+# Always checked, whatever invariants a spec selects: `handle` must return, not raise.
+CORE_DOES_NOT_RAISE = "CoreDoesNotRaise"
+
+
 def with_full_log(state: NodeState, committed: tuple[Entry, ...]) -> NodeState:
     """A node that compacted its log, as invariants read it: the committed entries its snapshot stands for,
     then its own, and no snapshot. Unchanged without a snapshot, or if the snapshot is beyond what is
@@ -146,7 +150,7 @@ class RaftClusterModel:
         self._node_parts: dict[tuple[int, ...], list] = {}
         self._recent_views: list[tuple[World | None, ClusterView | None]] = [(None, None), (None, None)]
         self.properties, self.transition_properties = self._properties(invariants)
-        self._reply_properties = [
+        self._reply_properties = [TransitionProperty(CORE_DOES_NOT_RAISE, self._reply_check(self.universe.raised))] + [
             TransitionProperty(i.name, self._reply_check(faults)) for i, faults in zip(replies, self.universe.reply_faults)
         ]
         self._node_step_properties = list(self.transition_properties)

@@ -64,6 +64,8 @@ class Universe:
         # Reply checks run once per distinct step; what they find is kept per check, by step.
         self._reply_checks = reply_checks
         self.reply_faults: list[dict[tuple[int, int], str]] = [{} for _ in reply_checks]
+        # Steps where the handler raised: a faulty core is a finding with a counterexample, not a crash.
+        self.raised: dict[tuple[int, int], str] = {}
 
     # ---- interning --------------------------------------------------------
 
@@ -105,12 +107,16 @@ class Universe:
         key = (node, message)
         cached = self._steps.get(key)
         if cached is None:
-            before = self.node_states[node]
-            state, outgoing = self._handler(before, self.messages[message])
+            before, received = self.node_states[node], self.messages[message]
+            try:
+                state, outgoing = self._handler(before, received)
+            except Exception as error:  # noqa: BLE001 - any exception of the core under test is the finding
+                self.raised[key] = f"{before.id} raised {type(error).__name__}: {error} on {type(received).__name__}"
+                state, outgoing = before, ()
             sent = tuple(self.message(m) for m in outgoing if getattr(m, "dst", None) in self.position)
             state = self._normalize(state)
             cached = self._steps[key] = (self.node(state), sent)
-            for check, faults in zip(self._reply_checks, self.reply_faults):
+            for check, faults in zip(self._reply_checks if key not in self.raised else (), self.reply_faults):
                 fault = check(before, self.messages[message], state, outgoing)
                 if fault is not None:
                     faults[key] = fault
