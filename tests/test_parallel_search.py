@@ -75,9 +75,29 @@ def _crashes_on_second_term(state, message):
     return after, sent
 
 
-def test_an_exception_in_a_worker_is_raised_in_the_caller():
-    with pytest.raises(ZeroDivisionError, match="core bug"):
-        raftcheck.check(SPECS / "election_replication_with_restart.toml", workers=2, handler=_crashes_on_second_term)
+def test_a_core_that_raises_in_a_worker_is_the_same_finding_as_in_one_process():
+    spec = SPECS / "election_replication_with_restart.toml"
+    alone = raftcheck.check(spec, handler=_crashes_on_second_term)
+    shared = raftcheck.check(spec, workers=2, handler=_crashes_on_second_term)
+    assert alone.invariant == shared.invariant == "CoreDoesNotRaise"
+    assert len(shared.trace.actions) == len(alone.trace.actions)
+    assert "ZeroDivisionError: core bug" in shared.search.violation.message
+
+
+class _Abort(BaseException):
+    """Not an Exception: the checker does not take it for a finding, as it would not take KeyboardInterrupt."""
+
+
+def _aborts_on_second_term(state, message):
+    after, sent = handle(state, message)
+    if after.current_term >= 2:
+        raise _Abort("stop")
+    return after, sent
+
+
+def test_an_error_that_is_not_a_finding_is_raised_in_the_caller():
+    with pytest.raises(_Abort, match="stop"):
+        raftcheck.check(SPECS / "election_replication_with_restart.toml", workers=2, handler=_aborts_on_second_term)
 
 
 def test_workers_flag_runs_a_spec_and_refuses_a_search_it_cannot_share():
