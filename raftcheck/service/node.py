@@ -176,7 +176,7 @@ class NodeService:
             self._log(line)
 
     def join_info(self) -> dict:
-        """What a leader asks before adding this node. A node that waits to join has no snapshot."""
+        """What a leader asks before adding this node: its role, its log's length (counting a snapshot) and digest."""
         state = self.state
         length = len(state.log) + (state.snapshot.index if state.snapshot is not None else 0)
         return {"role": state.role.value, "log_length": length, "log_digest": log_digest(state.log)}
