@@ -190,21 +190,32 @@ def handle_append_entries_response(
 # ---- follower side ---------------------------------------------------------
 
 
-def handle_append_entries(state: NodeState, message: AppendEntriesRequest, out: list[Message]) -> NodeState:
-    prev = message.prev_log_index
-    if prev < 0 or message.leader_commit < 0 or not _terms_plausible(message):
-        return state
+def heed_leader(
+    state: NodeState, message: AppendEntriesRequest | InstallSnapshotRequest, out: list[Message]
+) -> NodeState | None:
+    """What AppendEntries and InstallSnapshot share: a request of the current term is from its leader, whom this
+    node now follows. None when the request is stale (answered with this node's term) or this node leads."""
     if message.term < state.current_term:
         # The hint is where this log ends: a leader that reads this reply as an answer to
         # a request of its own (it cannot tell) does not move nextIndex back needlessly.
         hint = last_index(state.log, state.snapshot) + 1
         out.append(AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, hint))
-        return state
+        return None
     if state.role is LEADER:
-        return state
+        return None
     if state.role is CANDIDATE:
         state = become_follower(state)
-    state = replace(state, leader_id=message.src, election_elapsed=0, pre_votes=())
+    return replace(state, leader_id=message.src, election_elapsed=0, pre_votes=())
+
+
+def handle_append_entries(state: NodeState, message: AppendEntriesRequest, out: list[Message]) -> NodeState:
+    prev = message.prev_log_index
+    if prev < 0 or message.leader_commit < 0 or not _terms_plausible(message):
+        return state
+    following = heed_leader(state, message, out)
+    if following is None:
+        return state
+    state = following
     log, snapshot = state.log, state.snapshot
     entries, prev_term = message.entries, message.prev_log_term
     base = snapshot_index(snapshot)

@@ -14,8 +14,8 @@ from msgspec.structs import replace
 
 from raftcheck.core.log import last_index, latest_config, snapshot_index, term_at
 from raftcheck.core.messages import AppendEntriesResponse, InstallSnapshotRequest, Message, Snapshot
-from raftcheck.core.state import BOOTSTRAP, CANDIDATE, FOLLOWER, LEADER, NodeState
-from raftcheck.core.terms import become_follower
+from raftcheck.core.replication import heed_leader
+from raftcheck.core.state import BOOTSTRAP, FOLLOWER, NodeState
 
 
 def compact_if_due(state: NodeState) -> NodeState:
@@ -62,16 +62,10 @@ def handle_install_snapshot(state: NodeState, message: InstallSnapshotRequest, o
     machine = state.params.state_machine.restore(message.snapshot.machine)
     if machine is None:
         return state
-    if message.term < state.current_term:
-        hint = last_index(state.log, state.snapshot) + 1
-        out.append(AppendEntriesResponse(state.id, message.src, state.current_term, False, 0, hint))
+    following = heed_leader(state, message, out)
+    if following is None:
         return state
-    if state.role is LEADER:
-        return state
-    if state.role is CANDIDATE:
-        state = become_follower(state)
-    state = replace(state, leader_id=message.src, election_elapsed=0, pre_votes=())
-    index = message.snapshot.index
+    state, index = following, message.snapshot.index
     if index > state.commit_index:
         state = _install(state, message.snapshot, machine)
     out.append(AppendEntriesResponse(state.id, message.src, state.current_term, True, index))
