@@ -67,13 +67,7 @@ def run(snapshot_entries: int, phases: int, seconds: float, keys: int) -> list[t
     with tempfile.TemporaryDirectory() as root:
         cluster = LocalCluster(Path(root), SECRET, options=("--snapshot-entries", str(snapshot_entries)))
         try:
-            first = cluster.start()
-            others = [cluster.start(bootstrap=True) for _ in range(2)]
-            for address in others:
-                added = cluster.client(first, "add-server", address)
-                if added.returncode != 0:
-                    sys.exit(f"add-server {address} failed: {added.stderr.strip()}")
-            addresses = [first, *others]
+            addresses = list(cluster.build_three())
             for _ in range(phases):
                 asyncio.run(write_for(addresses, seconds, keys))
                 rss = max(resident_kib(process.pid) for process in cluster.processes.values())

@@ -53,13 +53,8 @@ def main(clients: int, seconds: float, value_bytes: int) -> None:
     with tempfile.TemporaryDirectory() as root:
         cluster = LocalCluster(Path(root), SECRET)
         try:
-            first = cluster.start()
-            others = [cluster.start(bootstrap=True) for _ in range(2)]
-            for address in others:
-                added = cluster.client(first, "add-server", address)
-                if added.returncode != 0:
-                    sys.exit(f"add-server {address} failed: {added.stderr.strip()}")
-            writes, latencies = asyncio.run(write_for([first, *others], clients, seconds, "v" * value_bytes))
+            addresses = list(cluster.build_three())
+            writes, latencies = asyncio.run(write_for(addresses, clients, seconds, "v" * value_bytes))
         finally:
             cluster.close()
     if not latencies:

@@ -52,6 +52,16 @@ class LocalCluster:
         self.wait_until_serving(address)
         return address
 
+    def build_three(self) -> tuple[str, str, str]:
+        """A 3-node cluster built as a user builds one: a node forms it, two Bootstrap nodes are added."""
+        first = self.start()
+        others = [self.start(bootstrap=True) for _ in range(2)]
+        for address in others:
+            added = self.client(first, "add-server", address)
+            if added.returncode != 0 or added.stdout.strip() != "ok":
+                raise RuntimeError(f"add-server {address} failed: {added.stderr.strip() or added.stdout.strip()}")
+        return first, others[0], others[1]
+
     def data_dir(self, address: str) -> Path:
         return self.root / address.replace(":", "_")
 

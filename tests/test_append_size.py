@@ -10,7 +10,7 @@ from helpers import THREE, config_log, elect, member
 from raftcheck.core import ClientCommand, Entry
 from raftcheck.core.replication import send_append_entries, with_progress
 from raftcheck.core.state import Progress
-from test_service import build_three, post
+from test_service import post
 
 ENTRY = 300_000
 
@@ -35,7 +35,7 @@ def test_the_byte_cap_splits_a_batch_and_always_sends_at_least_one_entry():
 
 
 def test_a_write_of_any_accepted_size_replicates_and_a_larger_one_is_refused(cluster):
-    nodes = build_three(cluster)
+    nodes = cluster.build_three()
     big = "v" * (500 * 1024)
     cluster.kill(nodes[2])  # it must catch up on 1.5 MB of entries, more than one request may carry
     for seq in (1, 2, 3):

@@ -68,11 +68,19 @@ def test_a_budget_stops_a_parallel_search_with_a_partial_verdict():
     assert 20_000 <= result.search.states < 200_000
 
 
-def _crashes_on_second_term(state, message):
-    after, sent = handle(state, message)
-    if after.current_term >= 2:
-        raise ZeroDivisionError("core bug")
-    return after, sent
+def _raising_on_second_term(error: BaseException):
+    """A core that raises `error` once a node reaches term 2 (a module-level function, so workers can fork it)."""
+
+    def handler(state, message):
+        after, sent = handle(state, message)
+        if after.current_term >= 2:
+            raise error
+        return after, sent
+
+    return handler
+
+
+_crashes_on_second_term = _raising_on_second_term(ZeroDivisionError("core bug"))
 
 
 def test_a_core_that_raises_in_a_worker_is_the_same_finding_as_in_one_process():
@@ -88,11 +96,7 @@ class _Abort(BaseException):
     """Not an Exception: the checker does not take it for a finding, as it would not take KeyboardInterrupt."""
 
 
-def _aborts_on_second_term(state, message):
-    after, sent = handle(state, message)
-    if after.current_term >= 2:
-        raise _Abort("stop")
-    return after, sent
+_aborts_on_second_term = _raising_on_second_term(_Abort("stop"))
 
 
 def test_an_error_that_is_not_a_finding_is_raised_in_the_caller():

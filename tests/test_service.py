@@ -21,19 +21,8 @@ from raftcheck.service.storage import DurableStore, StorageError
 from service_cluster import SECRET
 
 
-def build_three(cluster):
-    first = cluster.start()
-    second = cluster.start(bootstrap=True)
-    third = cluster.start(bootstrap=True)
-    for address in (second, third):
-        result = cluster.client(first, "add-server", address)
-        assert result.returncode == 0, result.stderr
-        assert result.stdout.strip() == "ok"
-    return first, second, third
-
-
 def test_cluster_built_one_server_at_a_time_serves_reads_and_writes_through_any_node(cluster):
-    first, second, third = build_three(cluster)
+    first, second, third = cluster.build_three()
     assert cluster.client(second, "set", "colour", "green").stdout.strip() == "ok"
     assert cluster.client(third, "get", "colour").stdout.strip() == "green"
     assert cluster.client(first, "get", "colour").stdout.strip() == "green"
@@ -46,7 +35,7 @@ def test_cluster_built_one_server_at_a_time_serves_reads_and_writes_through_any_
 
 
 def test_killed_leader_and_follower_rejoin_from_their_data_dirs(cluster):
-    first, second, third = build_three(cluster)
+    first, second, third = cluster.build_three()
     assert cluster.client(first, "set", "a", "1").returncode == 0
     cluster.kill(first)
     assert cluster.client(second, "set", "b", "2").returncode == 0
@@ -81,7 +70,7 @@ def status_of(address: str) -> dict:
 def test_a_removed_server_that_keeps_running_learns_it_is_out_and_disturbs_no_one(cluster):
     """Issue 10's measurement, on the service's features: before them a removed node that kept running raised
     every term (1 to 139 in 2,000 rounds) and made writes wait over 600 ms; now it hears it is out."""
-    first, second, third = build_three(cluster)
+    first, second, third = cluster.build_three()
     assert cluster.client(first, "remove-server", third).returncode == 0
     assert cluster.client(first, "set", "after", "removal").returncode == 0
     before = {address: status_of(address)["term"] for address in (first, second, third)}

@@ -16,7 +16,7 @@ import pytest
 from raftcheck.core import AppendEntriesRequest, ClientCommand, Entry, RequestVoteRequest
 from raftcheck.service.auth import PeerKey
 from service_cluster import SECRET, LocalCluster
-from test_service import build_three, post
+from test_service import post
 
 
 def status(address):
@@ -30,7 +30,7 @@ def forged_append(src, dst, term):
 
 
 def test_unsigned_wrongly_signed_and_foreign_cluster_messages_change_nothing(cluster):
-    nodes = build_three(cluster)
+    nodes = cluster.build_three()
     assert cluster.client(nodes[0], "set", "colour", "green").returncode == 0
     before = {address: status(address) for address in nodes}
     wrong_secret = PeerKey(b"not the cluster secret at all", "default")
@@ -52,7 +52,7 @@ def test_unsigned_wrongly_signed_and_foreign_cluster_messages_change_nothing(clu
 
 
 def test_a_member_cannot_sign_as_another_member(cluster):
-    nodes = build_three(cluster)
+    nodes = cluster.build_three()
     key = PeerKey(SECRET.encode(), "default")
     body = forged_append(nodes[0], nodes[1], 99)
     code, reply = post(nodes[1], "/raft", body, key.sign(nodes[2], body))

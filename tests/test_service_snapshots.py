@@ -17,7 +17,7 @@ from raftcheck.service.api import MAX_BODY_BYTES
 from raftcheck.service.client import ServiceClient
 from raftcheck.service.storage import DurableStore
 from service_cluster import LocalCluster
-from test_service import build_three, status_of
+from test_service import status_of
 
 BEHIND = int(os.environ.get("RAFTCHECK_CATCH_UP_ENTRIES", "400"))
 SNAPSHOT_EVERY = 100
@@ -46,7 +46,7 @@ def test_a_follower_far_behind_catches_up_through_a_snapshot_and_logs_stay_short
     record = records if BEHIND <= 1000 else None  # validating a full-size run takes long; see README
     cluster = LocalCluster(tmp_path, options=("--snapshot-entries", str(SNAPSHOT_EVERY)), record=record)
     try:
-        nodes = build_three(cluster)
+        nodes = cluster.build_three()
         cluster.kill(nodes[2])
         asyncio.run(write_many(nodes[0], BEHIND))
         leader = max(nodes[:2], key=lambda a: status_of(a)["commit_index"])
@@ -76,7 +76,7 @@ def test_a_snapshot_larger_than_a_client_body_reaches_a_follower(tmp_path):
     """A state machine of about 2 MB: its snapshot is over the 1 MiB client body limit, and peers take it."""
     cluster = LocalCluster(tmp_path, options=("--snapshot-entries", "50"))
     try:
-        nodes = build_three(cluster)
+        nodes = cluster.build_three()
         cluster.kill(nodes[2])
         asyncio.run(write_values(nodes[0], count=1000, size=2000))
         cluster.restart(nodes[2])

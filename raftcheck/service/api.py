@@ -175,12 +175,9 @@ async def _client_body(request: web.Request) -> bytes:
     """A client's or an operator's body, at most MAX_BODY_BYTES (peers may send more: see MAX_PEER_BODY_BYTES)."""
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
         raise _error(413, f"the body has {request.content_length} bytes; the limit is {MAX_BODY_BYTES}")
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    while len(body) <= MAX_BODY_BYTES and not request.content.at_eof():
-        more = await request.content.read(MAX_BODY_BYTES + 1 - len(body))
-        if not more:
-            break
-        body += more
+    body = b""
+    while len(body) <= MAX_BODY_BYTES and (chunk := await request.content.read(MAX_BODY_BYTES + 1 - len(body))):
+        body += chunk
     if len(body) > MAX_BODY_BYTES:
         raise _error(413, f"the body is over the limit of {MAX_BODY_BYTES} bytes")
     return body
