@@ -70,7 +70,12 @@ def read_records(path: Path) -> list[Record]:
                 record = _decode(line)
             except msgspec.DecodeError as error:
                 raise msgspec.DecodeError(f"line {number}: {error}") from None
-            if type(record) is Start:
-                record = replace(record, params=replace(record.params, state_machine=KeyValueStore()))
-            records.append(record)
+            records.append(with_default_machine(record))
     return records
+
+
+def with_default_machine(record: Record) -> Record:
+    """A decoded record with the service's state machine in its parameters (JSON does not carry code)."""
+    if type(record) is Start:
+        return replace(record, params=replace(record.params, state_machine=KeyValueStore()))
+    return record

@@ -17,7 +17,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from raftcheck.checker.validation import validate
+from raftcheck.checker.run_trace import run_trace_document, run_trace_of
+from raftcheck.checker.validation import read_runs, validate_runs
 from raftcheck.core import ClientCommand
 from raftcheck.linearizability import Operation, check_history, write_history
 from raftcheck.service.client import ServiceClient, ServiceError
@@ -141,10 +142,15 @@ def test_history_under_kills_partitions_and_pauses_is_linearizable_and_loses_no_
 
 
 def check_trace(record):
-    validation = validate(record)
+    """Validate the recorded run; a failing one is saved as a run trace that `raftcheck replay` re-runs."""
+    runs = read_runs(record)
+    validation = validate_runs(runs)
     print(f"trace validation: {validation.steps:,} inputs re-run through the core, "
           f"{validation.states_checked:,} global states checked")
-    assert validation.ok, validation.problems or validation.violation
+    if not validation.ok:
+        trace = record.parent / "failing-run.json"
+        trace.write_bytes(run_trace_document(run_trace_of(runs, validation)))
+        pytest.fail(f"{validation.first_failure}; replay it with `raftcheck replay {trace}`")
     assert validation.nodes == 3 and validation.steps > 100 and validation.states_checked > 10
 
 

@@ -6,13 +6,17 @@ from rich.table import Table
 from rich.text import Text
 
 from raftcheck.core import (
+    AddServerRequest,
     AppendEntriesRequest,
     AppendEntriesResponse,
+    ClientRequest,
     InstallSnapshotRequest,
     Message,
     NodeState,
+    RemoveServerRequest,
     RequestVoteRequest,
     RequestVoteResponse,
+    Tick,
     TimeoutNow,
 )
 from raftcheck.model.actions import (
@@ -31,6 +35,7 @@ from raftcheck.model.actions import (
 )
 from raftcheck.model.cluster import ClusterView
 from raftcheck.properties.invariants import short_entry
+from raftcheck.checker.run_trace import RunReplay
 from raftcheck.checker.trace import Replay
 
 _ROLE = {"follower": "F", "candidate": "C", "leader": "L", "bootstrap": "B"}
@@ -144,4 +149,28 @@ def timeline_lines(replayed: Replay) -> list[str]:
         lines += [f"     {n.id}: {short_node(n)}" for n, b in zip(view.nodes, before.nodes) if n is not b]
     if len(replayed.actions) in marks:
         lines.append(marks[len(replayed.actions)])
+    return lines
+
+
+def short_input(message: Message | None) -> str:
+    """What a live node took in: a start (None), ticks, a peer's message or a client's request."""
+    if message is None:
+        return "starts from its durable state"
+    if type(message) is Tick:
+        return f"tick x{message.ticks}"
+    if type(message) is ClientRequest:
+        return f"client {message.src} request {message.seq}: {' '.join(message.op)}"
+    if type(message) in (AddServerRequest, RemoveServerRequest):
+        return f"{type(message).__name__.removesuffix('Request')} {message.server} (from {message.src})"
+    return f"receives {short_message(message)}"
+
+
+def run_timeline_lines(replayed: RunReplay, shown: int = 60) -> list[str]:
+    """A replayed live run: each step that changed what an invariant reads, the last `shown` of them."""
+    changes = replayed.changes
+    lines = [f"... {len(changes) - shown:,} earlier state changes (the trace holds them all)"] if len(changes) > shown \
+        else []
+    for event in changes[-shown:]:
+        lines.append(f"{event.source}#{event.number}  {event.state.id}: {short_input(event.input)}")
+        lines.append(f"     {short_node(event.state)}")
     return lines

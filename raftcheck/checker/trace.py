@@ -75,11 +75,17 @@ def trace_document(trace: Trace) -> bytes:
     return msgspec.json.format(msgspec.json.encode(trace))
 
 
-def load_trace(path: str | Path) -> Trace:
+def read_trace_bytes(path: str | Path) -> bytes:
     try:
-        data = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except OSError as error:
         raise TraceError(f"{path}: cannot read: {error.strerror or error}") from None
+
+
+def load_trace(path: str | Path, data: bytes | None = None) -> Trace:
+    """A model counterexample from `path` (or from its bytes, already read); TraceError on anything else."""
+    if data is None:
+        data = read_trace_bytes(path)
     try:
         raw = msgspec.json.decode(data, type=_RawTrace)
     except msgspec.DecodeError as error:

@@ -10,6 +10,10 @@ then merged in wall-clock order into global states, and every state and step
 invariant of the checker is evaluated on each (network invariants cannot be:
 the messages in flight were not recorded). Wall clocks of processes on one
 machine agree; across machines, ordering is only as good as their clocks.
+
+Every failure has a place in that global order (`Failure.key`), so the
+records up to the first one are a run of their own that fails the same way:
+`raftcheck.checker.run_trace` saves them as a replayable trace.
 """
 
 from __future__ import annotations
@@ -23,11 +27,50 @@ from raftcheck.core import Message, NodeState, handle, recover
 from raftcheck.errors import TraceError
 from raftcheck.model.cluster import ClusterView, with_full_log
 from raftcheck.properties import RAFT_INVARIANTS
-from raftcheck.recording import Start, read_records
+from raftcheck.recording import Record, Start, read_records
 
 REPLY_INVARIANTS = [i for i in RAFT_INVARIANTS if i.on_replies]
+STATE_INVARIANTS = [i for i in RAFT_INVARIANTS if i.on_states]
+STEP_INVARIANTS = [i for i in RAFT_INVARIANTS if i.on_steps]
 
-MAX_REPORTED = 5
+MAX_PER_NODE = 5
+
+Runs = dict[str, list[Record]]
+"""Each node's records, by the name of its record file (without .jsonl)."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One thing wrong with a live run, and where: record `number` of `source`, handled at `time`."""
+
+    name: str
+    message: str
+    source: str
+    number: int
+    time: float
+
+    @property
+    def key(self) -> tuple[float, int, str]:
+        """The record's place in the merged run."""
+        return (self.time, self.number, self.source)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One record's result in the merged run: the node's state after it, and the input (None for a start)."""
+
+    time: float
+    number: int
+    source: str
+    state: NodeState
+    input: Message | None
+
+    @property
+    def key(self) -> tuple[float, int, str]:
+        return (self.time, self.number, self.source)
 
 
 @dataclass
@@ -35,12 +78,19 @@ class Validation:
     nodes: int = 0
     steps: int = 0
     states_checked: int = 0
-    problems: list[str] = field(default_factory=list)
-    violation: str | None = None
+    problems: list[Failure] = field(default_factory=list)
+    violation: Failure | None = None
+    changes: list[Event] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems and self.violation is None
+
+    @property
+    def first_failure(self) -> Failure | None:
+        """The failure earliest in the merged run: the end of the shortest failing prefix."""
+        failures = self.problems + ([self.violation] if self.violation else [])
+        return min(failures, key=lambda failure: failure.key, default=None)
 
 
 @dataclass
@@ -96,94 +146,131 @@ def _entry_at(state: NodeState, index: int):
 
 def validate(directory: str | Path) -> Validation:
     """Conformance and invariants of the run recorded in `directory` (one *.jsonl per node)."""
+    return validate_runs(read_runs(directory))
+
+
+def read_runs(directory: str | Path) -> Runs:
+    """Every node's records in `directory`; TraceError when there are none or one does not decode."""
     files = sorted(Path(directory).glob("*.jsonl"))
     if not files:
         raise TraceError(f"{directory}: no node records (*.jsonl); start the nodes with --record {directory}")
-    result = Validation(nodes=len(files))
-    events: list[tuple[float, int, NodeState]] = []
-    traffic = _Traffic()
+    runs = {}
     for path in files:
-        events += _replay_node(path, result, traffic)
+        try:
+            runs[path.stem] = read_records(path)
+        except (OSError, msgspec.DecodeError) as error:
+            raise TraceError(f"{path}: not a node record: {error}") from None
+    return runs
+
+
+def validate_runs(runs: Runs, keep_changes: bool = False) -> Validation:
+    """Re-run every node's records, then judge the merged run; `keep_changes` keeps each state change."""
+    result = Validation(nodes=len(runs))
+    events: list[Event] = []
+    traffic = _Traffic()
+    for source, records in runs.items():
+        events += _replay_node(source, records, result, traffic)
     traffic.check(result)
-    events.sort(key=lambda event: (event[0], event[1]))
-    state_invariants = [i for i in RAFT_INVARIANTS if i.on_states]
-    step_invariants = [i for i in RAFT_INVARIANTS if i.on_steps]
+    events.sort(key=lambda event: event.key)
     merge, before = _Merge(), None
-    for _, _, state in events:
+    for event in events:
+        state = event.state
         if _unchanged(merge.states.get(state.id), state):
             merge.states[state.id] = state
             continue
         merge.update(state)
+        if keep_changes:
+            result.changes.append(event)
         view = merge.view()
         result.states_checked += 1
-        for invariant in state_invariants:
-            message = invariant.check(view)
-            if message is not None:
-                result.violation = f"{invariant.name}: {message}"
-                return result
-        if before is not None:
-            for invariant in step_invariants:
-                message = invariant.check(before, view)
-                if message is not None:
-                    result.violation = f"{invariant.name}: {message}"
-                    return result
+        broken = _first_broken(before, view)
+        if broken is not None:
+            result.violation = Failure(*broken, event.source, event.number, event.time)
+            return result
         before = view
     return result
 
 
+def _first_broken(before: ClusterView | None, view: ClusterView) -> tuple[str, str] | None:
+    for invariant in STATE_INVARIANTS:
+        message = invariant.check(view)
+        if message is not None:
+            return invariant.name, message
+    if before is not None:
+        for invariant in STEP_INVARIANTS:
+            message = invariant.check(before, view)
+            if message is not None:
+                return invariant.name, message
+    return None
+
+
 @dataclass
 class _Traffic:
-    """What every node received (node, record number, message) and everything any node sent."""
+    """What every node received and everything any node sent."""
 
-    received: list[tuple[str, int, Message]] = field(default_factory=list)
+    received: list[tuple[str, str, int, float, Message]] = field(default_factory=list)
     sent: set[Message] = field(default_factory=set)
     nodes: set[str] = field(default_factory=set)
 
     def check(self, result: Validation) -> None:
         """Every message a node got from another node was sent by it (loss and duplication are allowed)."""
-        for node, number, message in self.received:
-            source = getattr(message, "src", None)
-            if source in self.nodes and message not in self.sent and len(result.problems) < MAX_REPORTED:
-                result.problems.append(f"{node} at record {number} received a {type(message).__name__} from "
-                                       f"{source} that {source} never sent")
+        reported: dict[str, int] = {}
+        for source, node, number, time, message in self.received:
+            sender = getattr(message, "src", None)
+            if sender in self.nodes and message not in self.sent and reported.get(source, 0) < MAX_PER_NODE:
+                reported[source] = reported.get(source, 0) + 1
+                result.problems.append(Failure("MessagesWereSent", f"{node} at record {number} received a "
+                                               f"{type(message).__name__} from {sender} that {sender} never sent",
+                                               source, number, time))
 
 
-def _replay_node(path: Path, result: Validation, traffic: _Traffic) -> list[tuple[float, int, NodeState]]:
-    try:
-        records = read_records(path)
-    except (OSError, msgspec.DecodeError) as error:
-        raise TraceError(f"{path}: not a node record: {error}") from None
+def _replay_node(source: str, records: list[Record], result: Validation, traffic: _Traffic) -> list[Event]:
     events = []
     state: NodeState | None = None
+    reported = 0
+
+    def report(name: str, message: str, number: int, time: float) -> None:
+        nonlocal reported
+        if reported < MAX_PER_NODE:
+            reported += 1
+            result.problems.append(Failure(name, message, source, number, time))
+
     for number, record in enumerate(records, 1):
         if type(record) is Start:
             if state is not None and record.term < state.current_term:
-                result.problems.append(f"{record.node} restarted at term {record.term} after reaching term "
-                                       f"{state.current_term}: durable state was lost")
+                report("DurableStateKept", f"{record.node} restarted at term {record.term} after reaching term "
+                       f"{state.current_term}: durable state was lost", number, record.time)
             try:
                 state = recover(record.node, record.bootstrap, record.params, record.term, record.voted_for, record.log,
                                 record.snapshot)
             except ValueError as error:
-                raise TraceError(f"{path}: record {number}: {error}") from None
-            events.append((record.time, number, state))
+                raise TraceError(f"{source}: record {number}: {error}") from None
+            events.append(Event(record.time, number, source, state, None))
             traffic.nodes.add(record.node)
             continue
         if state is None:
-            raise TraceError(f"{path}: record {number} comes before the node's start record")
-        traffic.received.append((state.id, number, record.input))
+            raise TraceError(f"{source}: record {number} comes before the node's start record")
+        traffic.received.append((source, state.id, number, record.time, record.input))
         traffic.sent.update(record.sent)
         before = state
         state, sent = handle(state, record.input)
         result.steps += 1
-        if tuple(sent) != record.sent and len(result.problems) < MAX_REPORTED:
-            result.problems.append(f"{state.id} at record {number}: the core sends {len(sent)} messages where the "
-                                   f"node sent {len(record.sent)} ({type(record.input).__name__} in)")
+        if tuple(sent) != record.sent:
+            report("Conformance", f"{state.id} at record {number}: {_difference(tuple(sent), record.sent)} "
+                   f"({type(record.input).__name__} in)", number, record.time)
         for invariant in REPLY_INVARIANTS:
             fault = invariant.check(before, record.input, state, sent)
-            if fault is not None and len(result.problems) < MAX_REPORTED:
-                result.problems.append(f"{state.id} at record {number}: {invariant.name}: {fault}")
-        events.append((record.time, number, state))
+            if fault is not None:
+                report(invariant.name, f"{state.id} at record {number}: {fault}", number, record.time)
+        events.append(Event(record.time, number, source, state, record.input))
     return events
+
+
+def _difference(core: tuple[Message, ...], node: tuple[Message, ...]) -> str:
+    if len(core) != len(node):
+        return f"the core sends {len(core)} messages where the node sent {len(node)}"
+    position = next(i for i, (a, b) in enumerate(zip(core, node)) if a != b)
+    return f"the core's message {position + 1} of {len(core)} differs from what the node sent"
 
 
 def _unchanged(previous: NodeState | None, state: NodeState) -> bool:

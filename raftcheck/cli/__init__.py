@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from raftcheck.cli import checking, linearizable, service
+from raftcheck.cli import checking, linearizable, runs, service
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -13,7 +13,7 @@ def main() -> None:
     """raftcheck: a pure Raft core and the tools that check it exhaustively."""
 
 
-for command in (*checking.COMMANDS, *linearizable.COMMANDS, *service.COMMANDS):
+for command in (*checking.COMMANDS, *runs.COMMANDS, *linearizable.COMMANDS, *service.COMMANDS):
     main.add_command(command)
 
 __all__ = ["main"]

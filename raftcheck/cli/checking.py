@@ -16,9 +16,10 @@ from raftcheck.checker.runner import Result, run_spec
 from raftcheck.checker.sequence_view import counterexample_page
 from raftcheck.checker.spec import Scenario, feature_runs, load_spec, proofs, spec_of, spec_paths
 from raftcheck.checker.timeline import short_action, short_node, timeline_lines, timeline_table
-from raftcheck.checker.trace import Replay, Trace, load_trace, replay, trace_document
-from raftcheck.checker.validation import validate as validate_run
+from raftcheck.checker.run_trace import is_run_trace
+from raftcheck.checker.trace import Replay, Trace, load_trace, read_trace_bytes, replay, trace_document
 from raftcheck.cli.options import flag_error, given, parse_step_flag, settings_from_flags, settings_options
+from raftcheck.cli.runs import replay_run_file
 from raftcheck.cli.output import check_output_path, console, fail, fits, log, write_output
 from raftcheck.core import FEATURE_DESCRIPTIONS, RULE_DESCRIPTIONS
 from raftcheck.demo import build_and_replicate, render_timeline
@@ -171,9 +172,13 @@ def explore(start, trace_path, simulate, graph_path, local_ray, ray_address, **v
 @click.command(name="replay")
 @click.argument("trace_file", type=click.Path(dir_okay=False))
 def replay_command(trace_file: str) -> None:
-    """Re-run a saved counterexample against the real core and confirm the violation."""
+    """Re-run a saved counterexample, or a live run saved by `validate --trace`, and confirm its failure."""
     try:
-        trace = load_trace(trace_file)
+        data = read_trace_bytes(trace_file)
+        if is_run_trace(data):
+            replay_run_file(trace_file, data)
+            return
+        trace = load_trace(trace_file, data)
     except RaftcheckError as error:
         fail(str(error))
     replayed = replay(trace)
@@ -199,7 +204,11 @@ def view(trace_file: str, output_path: str | None) -> None:
     output_path = output_path or str(Path(trace_file).with_suffix(".html"))
     check_output_path(output_path, "--output")
     try:
-        trace = load_trace(trace_file)
+        data = read_trace_bytes(trace_file)
+        if is_run_trace(data):
+            fail(f"{trace_file} is a live run's trace: `raftcheck replay {trace_file}` shows it (view draws model "
+                 f"traces)")
+        trace = load_trace(trace_file, data)
     except RaftcheckError as error:
         fail(str(error))
     replayed = replay(trace)
@@ -209,28 +218,6 @@ def view(trace_file: str, output_path: str | None) -> None:
     console.print(f"wrote {output_path}", markup=False)
     if not replayed.confirms:
         fail(f"the trace does not replay: {replayed.error}; the page shows it as far as it goes", code=1)
-
-
-@click.command()
-@click.argument("record_dir", type=click.Path(file_okay=False))
-def validate(record_dir: str) -> None:
-    """Check a live run recorded with `raftcheck server --record DIR`: conformance and invariants.
-
-    Exit status: 0 when the run conforms and no invariant breaks, 1 otherwise, 2 on bad input.
-    """
-    try:
-        result = validate_run(record_dir)
-    except RaftcheckError as error:
-        fail(str(error))
-    console.print(f"{record_dir}: {result.nodes} nodes, {result.steps:,} inputs re-run through the core, "
-                  f"{result.states_checked:,} global states checked", markup=False)
-    for problem in result.problems:
-        console.print(f"conformance: {problem}", markup=False)
-    if result.violation:
-        console.print(f"violated: {result.violation}", markup=False)
-    if not result.ok:
-        sys.exit(1)
-    console.print("ok: every output matches the core, and no invariant breaks", markup=False)
 
 
 @click.command()
@@ -292,4 +279,4 @@ def _print_timeline(replayed: Replay, out: Console) -> None:
             out.print(line, markup=False)
 
 
-COMMANDS = (check, explore, replay_command, view, validate, rules, features, goals, liveness_command, demo)
+COMMANDS = (check, explore, replay_command, view, rules, features, goals, liveness_command, demo)
