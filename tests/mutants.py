@@ -166,6 +166,13 @@ def snapshot_keeps_the_machine_of_the_previous_one(state, message):
     return after, out
 
 
+def joiner_promoted_by_any_snapshot(state, message):
+    """A joining server that leaves Bootstrap mode on the first snapshot it installs, named in it or not."""
+    after, out = handle(state, message)
+    if after.role is Role.BOOTSTRAP and type(message) is InstallSnapshotRequest and after.snapshot != state.snapshot:
+        after = replace(after, role=Role.FOLLOWER)
+    return after, out
+
 
 def leader_reads_past_its_log_on_rejection(state, message):
     """A leader that looks up the entry after a rejecting follower's hint without checking its log's length."""

@@ -77,6 +77,11 @@ MUTANTS = {
         mutants.snapshot_keeps_the_machine_of_the_previous_one,
         dict(compact_log_after=1, client_requests=1, max_term=1, max_in_flight=4),
     ),
+    "BootstrapWaitsToBeNamed": (
+        mutants.joiner_promoted_by_any_snapshot,
+        dict(compact_log_after=1, bootstrap=("n3",), membership_changes=1, client_requests=1, max_term=1,
+             max_in_flight=4),
+    ),
     "LeaderHoldsItsTermsEntries": (
         mutants.follower_stamps_entries_with_leader_term,
         dict(client_requests=0, max_term=2, max_in_flight=7),

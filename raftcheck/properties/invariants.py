@@ -12,6 +12,7 @@ from itertools import combinations
 from raftcheck.core import ConfigChange, Entry, NodeState, Role
 from raftcheck.model.checks import Invariant
 from raftcheck.model.cluster import ClusterView
+from raftcheck.properties.bootstrap import bootstrap_waits_to_be_named
 from raftcheck.properties.inductive import (
     commit_within_log,
     committed_entries_kept,
@@ -179,6 +180,7 @@ RAFT_INVARIANTS: tuple[Invariant, ...] = (
     Invariant("ClientRepliesAreTruthful", client_replies_are_truthful, on_replies=True),
     Invariant("MembershipRepliesAreTruthful", membership_replies_are_truthful, on_replies=True),
     Invariant("SnapshotsAreFaithful", snapshots_are_faithful, on_replies=True),
+    Invariant("BootstrapWaitsToBeNamed", bootstrap_waits_to_be_named, on_replies=True),
 )
 
 ALL_INVARIANTS = tuple(invariant.name for invariant in RAFT_INVARIANTS)
