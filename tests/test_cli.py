@@ -260,3 +260,13 @@ def test_a_narrow_terminal_gets_one_node_per_line(monkeypatch):
     lines = result.output.splitlines()
     assert "1  n1: timer fires" in lines and "     n1: C t1 v:n1 c1 [config{n1,n2,n3}/0]" in lines
     assert all(len(line) <= 130 for line in lines if not line.startswith("ok "))
+
+
+def test_jobs_run_specs_in_processes_of_their_own_with_the_same_results_in_the_same_order(checked, tmp_path):
+    _, out = checked
+    result = run("check", *(SPECS / name for name in QUICK), "--jobs", "2", "--json", tmp_path / "r.json")
+    assert result.exit_code == 0, result.output
+    alone, together = (json.loads(path.read_text())["specs"] for path in (out / "r.json", tmp_path / "r.json"))
+    fields = ("name", "verdict", "invariant", "message", "states", "transitions", "depth", "counterexample")
+    assert [[spec[f] for f in fields] for spec in together] == [[spec[f] for f in fields] for spec in alone]
+    assert run("check", SPECS / QUICK[0], "--jobs", "2", "--ray-address", "127.0.0.1:1").exit_code == 2

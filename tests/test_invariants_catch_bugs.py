@@ -103,7 +103,8 @@ def gate(tmp_path_factory):
     """One `raftcheck check --quick` over the repository's specs/, with its report and traces."""
     out = tmp_path_factory.mktemp("gate")
     result = CliRunner().invoke(
-        main, ["check", "--quick", "--json", str(out / "report.json"), "--trace-dir", str(out / "traces")]
+        main, ["check", "--quick", "--jobs", "2", "--json", str(out / "report.json"),
+               "--trace-dir", str(out / "traces")]
     )
     report = {spec["name"]: spec for spec in json.loads((out / "report.json").read_text())["specs"]}
     return result, report, out / "traces"

@@ -86,7 +86,7 @@ def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = ha
     with collector_paused():
         if check.liveness:
             result, graph = check_liveness(model, select(LIVENESS_PROPERTIES, check.liveness, "check.liveness"), limits,
-                                       progress)
+                                           progress, len(prefix))
         elif check.search == "simulate":
             result = _simulation(model, spec, handler, limits, progress, ray_address)
             if result.violation:

@@ -25,6 +25,7 @@ from raftcheck.model.actions import (
     ClientRead,
     ClientRetry,
     ClientWrite,
+    CutLink,
     Deliver,
     Drop,
     Duplicate,
@@ -81,6 +82,8 @@ def short_action(action: Action) -> str:
             return f"duplicate {short_message(message)}"
         case Restart(node):
             return f"{node}: crash and restart"
+        case CutLink(node, peer):
+            return f"link {node}-{peer} fails for good"
         case ClientWrite(node, seq):
             return f"{node}: client writes x=v{seq}"
         case ClientRead(node, seq):

@@ -10,11 +10,12 @@ import click
 import networkx
 from rich.console import Console
 
+from raftcheck.checker.batch import run_specs
 from raftcheck.checker.progress import progress_reporter
 from raftcheck.checker.reports import json_document, junit_document, result_line
 from raftcheck.checker.runner import Result, run_spec
 from raftcheck.checker.sequence_view import counterexample_page
-from raftcheck.checker.spec import Scenario, feature_runs, load_spec, proofs, spec_of, spec_paths
+from raftcheck.checker.spec import Scenario, Spec, feature_runs, load_spec, proofs, spec_of, spec_paths
 from raftcheck.checker.timeline import short_action, short_node, timeline_lines, timeline_table
 from raftcheck.checker.run_trace import is_run_trace
 from raftcheck.checker.trace import Replay, Trace, load_trace, read_trace_bytes, replay, trace_document
@@ -65,10 +66,12 @@ def ray_address_of(local_ray: bool, address: str | None) -> str | None:
 @click.option("--rules-on", "with_rules_on", is_flag=True,
               help="Run every switch spec's rules-on proof, the slow and unproven ones too.")
 @click.option("--simulate", is_flag=True, help=SIMULATE_HELP)
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Specs checked at once, each in a process of its own (a spec set on N cores: --jobs N).")
 @ray_options
 @settings_options(LIMIT_FIELDS)
 def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_counterexamples, with_rules_on, simulate,
-          local_ray, ray_address, **limits) -> None:
+          jobs, local_ray, ray_address, **limits) -> None:
     """Run specs (default: the repository's specs/) and compare each verdict with its expectation.
 
     Exit status: 0 when every verdict matches, 1 when one does not, 2 on bad input.
@@ -78,6 +81,8 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
     check_output_path(trace_dir, "--trace-dir", directory=True)
     check_output_path(html_dir, "--html", directory=True)
     ray_address = ray_address_of(local_ray, ray_address)
+    if jobs > 1 and ray_address is not None:
+        fail("--jobs runs specs in processes here; --ray and --ray-address run them on Ray: give one of them")
     try:
         specs = [load_spec(path) for path in spec_paths(list(targets) or [str(DEFAULT_SPECS)])]
     except RaftcheckError as error:
@@ -92,12 +97,20 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
     # A report on stdout keeps stdout machine-readable: the human lines go to stderr.
     out = log if "-" in (json_path, junit_path) else console
     results: list[Result] = []
-    for spec in specs:
+
+    def run_here(spec: Spec) -> Result:
+        with progress_reporter(log, spec.name) as progress:
+            return run_spec(spec, progress, ray_address=ray_address)
+
+    running = run_specs(specs, jobs, run_here)
+    while True:
         try:
-            with progress_reporter(log, spec.name) as progress:
-                result = run_spec(spec, progress, ray_address=ray_address)
+            result = next(running, None)
         except RaftcheckError as error:
             fail(str(error))
+        if result is None:
+            break
+        spec = result.spec
         results.append(result)
         out.print(result_line(result), markup=False)
         if result.trace is not None and (show_counterexamples or not result.matches):

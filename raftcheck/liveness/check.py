@@ -18,11 +18,14 @@ def check_liveness(
     properties: Sequence[LivenessProperty],
     limits: Limits = Limits(),
     progress: Progress | None = None,
+    steps_before: int = 0,
 ) -> tuple[SearchResult, StateGraph]:
     """The verdict on `properties` (and the model's safety invariants on the way), and the graph it came from.
 
     A pass is "pass" only if no fault-free state was cut off by the bounds;
-    otherwise no violation was found within them and the verdict is "partial".
+    otherwise no violation was found within them and the verdict is "partial". `steps_before` is the length
+    of a scripted prefix that led to the model's initial state, so a lasso's message counts steps as its
+    trace will.
     """
     stats = Stats()
     graph = build(model, properties, limits, stats, progress)
@@ -36,7 +39,7 @@ def check_liveness(
     step_index = {p.name: i for i, p in enumerate(p for p in properties if p.on_steps)}
     for prop in properties:
         for lasso in _lassos(model, graph, prop, step_index.get(prop.name)):
-            violation = _confirmed(model, graph, prop, lasso)
+            violation = _confirmed(model, graph, prop, lasso, steps_before)
             if violation is not None:
                 return stats.result("violation", violation), graph
             unconfirmed += 1
@@ -78,7 +81,8 @@ def _lassos(model: RaftClusterModel, graph: StateGraph, prop: LivenessProperty, 
                 yield lasso
 
 
-def _confirmed(model: RaftClusterModel, graph: StateGraph, prop: LivenessProperty, lasso: Lasso) -> Violation | None:
+def _confirmed(model: RaftClusterModel, graph: StateGraph, prop: LivenessProperty, lasso: Lasso,
+               steps_before: int) -> Violation | None:
     """The lasso as concrete actions from an initial state, if it replays and repeats; else None."""
     start = graph.concrete[lasso.start]
     stem = follow(model, start, [(e.action, e.target) for _, e in lasso.stem])
@@ -91,7 +95,7 @@ def _confirmed(model: RaftClusterModel, graph: StateGraph, prop: LivenessPropert
     prefix = graph.prefix(lasso.start)
     fault_free: list[tuple[Action, World]] = stem + cycle
     problem, how = lasso_problem(model, prop.name, [start] + [w for _, w in fault_free], [a for a, _ in fault_free],
-                                 len(stem), len(prefix))
+                                 len(stem), steps_before + len(prefix))
     if problem is not None:
         return None
     actions = prefix + [a for a, _ in fault_free]

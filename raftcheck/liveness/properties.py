@@ -38,6 +38,10 @@ def _serving_leader(nodes: Nodes) -> bool:
     return any(n.role is LEADER and n.id in n.config for n in nodes)
 
 
+def _one_leader(nodes: Nodes) -> bool:
+    return sum(n.role is LEADER for n in nodes) <= 1
+
+
 def _no_term_rises(before: Nodes, action: Action, after: Nodes) -> bool:
     return all(b.current_term == a.current_term for b, a in zip(before, after))
 
@@ -63,6 +67,9 @@ LIVENESS_PROPERTIES: tuple[LivenessProperty, ...] = (
                      "Some member of its own configuration is eventually leader."),
     LivenessProperty("LeaderStaysElected", "eventually_always", _serving_leader, False,
                      "From some point on there is always a leader that is a member of its own configuration."),
+    LivenessProperty("StaleLeadersStepDown", "eventually_always", _one_leader, False,
+                     "From some point on at most one node believes it is leader: a leader cut off from its "
+                     "majority steps down."),
     LivenessProperty("TermsStopGrowing", "eventually_always", _no_term_rises, True,
                      "From some point on no step raises any node's term: elections stop."),
     LivenessProperty("RemovedServersStopCampaigning", "eventually_always", _no_outsider_campaigns, True,

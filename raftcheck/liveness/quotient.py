@@ -39,7 +39,7 @@ from raftcheck.core import (
     RequestVoteResponse,
     TimeoutNow,
 )
-from raftcheck.model.cluster import World
+from raftcheck.model.cluster import World, faults_that_last
 from raftcheck.model.universe import Universe
 
 _MAX_GAP = 2
@@ -60,8 +60,8 @@ class Quotient:
     """`quotient(world)`: the representative of `world`'s class, with the history variables and budgets dropped.
 
     Faults have stopped in the part of a run a liveness check explores, so the
-    budgets no longer matter, and the history variables serve only the safety
-    invariants. What each interned node and message contributes (its terms
+    budgets no longer matter (the links cut so far stay cut), and the history
+    variables serve only the safety invariants. What each interned node and message contributes (its terms
     and the indexes it points at) is computed once; a world already in
     canonical form is returned without decoding anything.
     """
@@ -91,15 +91,16 @@ class Quotient:
         if removable:
             messages = [u.messages[m] for m in world.network]
             removable = [i for i in removable if _same_noop_everywhere(i, nodes, messages)]
+        links = faults_that_last(world.used)
         if not removable and _canonical(terms):
-            return World(world.nodes, world.network, (), (), (), ())
+            return World(world.nodes, world.network, links, (), (), ())
         if messages is None:
             messages = [u.messages[m] for m in world.network]
         if removable:
             nodes, messages = _drop_noops(nodes, messages, removable)
         nodes, messages = _renumber_terms(nodes, messages)
         network = tuple(sorted(u.message(m) for m in messages))
-        return World(tuple(u.node(n) for n in nodes), network, (), (), (), ())
+        return World(tuple(u.node(n) for n in nodes), network, links, (), (), ())
 
     def _compress_any(self, nodes: list[NodeState]) -> bool:
         """Batch boundaries would move if entries disappeared under a cap on AppendEntries."""

@@ -41,6 +41,14 @@ class Restart(_Action):
     node: str
 
 
+class CutLink(_Action):
+    """The link between `node` and `peer` fails for good, both ways: what is in flight on it is lost, and
+    nothing sent over it arrives (a partial partition, or with enough cuts a full one)."""
+
+    node: str
+    peer: str
+
+
 class ClientWrite(_Action):
     """A client asks `node` to set x; the value names the request."""
 
@@ -73,6 +81,6 @@ class RemoveServer(_Action):
 
 
 Action = (
-    FireTimer | TickOnce | Deliver | Drop | Duplicate | Restart | ClientWrite | ClientRead | ClientRetry | AddServer
+    FireTimer | TickOnce | Deliver | Drop | Duplicate | Restart | CutLink | ClientWrite | ClientRead | ClientRetry | AddServer
     | RemoveServer
 )

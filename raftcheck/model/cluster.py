@@ -11,7 +11,7 @@ search strategy.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from itertools import groupby, permutations, product
+from itertools import combinations, groupby, permutations, product
 from typing import NamedTuple
 
 from msgspec.structs import replace
@@ -24,6 +24,7 @@ from raftcheck.core import (
     Message,
     NodeState,
     RemoveServerRequest,
+    Role,
     Tick,
     boot,
     handle,
@@ -42,6 +43,7 @@ from raftcheck.model.actions import (
     FireTimer,
     RemoveServer,
     Restart,
+    CutLink,
     TickOnce,
 )
 from raftcheck.model.checks import Goal, Invariant, NetworkCheck, StateChecks, StepCheck, StepGoal, select
@@ -53,8 +55,8 @@ from raftcheck.settings import Settings
 CLIENT = "client"
 _MASK = (1 << 64) - 1
 
-# positions in World.used
-CLIENTS, CHANGES, CRASHES, DROPS, DUPLICATES, READS, RETRIES, CHANGE_RETRIES = range(8)
+# positions in World.used; CUT holds the links cut so far, one bit per pair of node positions (`_link_bit`)
+CLIENTS, CHANGES, CRASHES, DROPS, DUPLICATES, READS, RETRIES, CHANGE_RETRIES, CUT = range(9)
 READER = "reader"
 
 
@@ -104,9 +106,14 @@ def with_full_log(state: NodeState, committed: tuple[Entry, ...]) -> NodeState:
 
 
 def abstract_clock(state: NodeState) -> NodeState:
-    """Forget clock readings: with timers that may fire at any moment they do not matter."""
-    if state.election_elapsed or state.election_timeout or state.heartbeat_elapsed or state.rng:
-        return replace(state, election_elapsed=0, election_timeout=0, heartbeat_elapsed=0, rng=0)
+    """Forget clock readings: with timers that may fire at any moment they do not matter.
+
+    Except one: under CheckQuorum a leader's election clock counts the heartbeats of the current check
+    period (a few values), so that every so many heartbeats the leader checks that it heard from a majority.
+    Forgotten, the check would never run."""
+    elapsed = state.election_elapsed if state.role is Role.LEADER and state.params.features.check_quorum else 0
+    if state.election_elapsed != elapsed or state.election_timeout or state.heartbeat_elapsed or state.rng:
+        return replace(state, election_elapsed=elapsed, election_timeout=0, heartbeat_elapsed=0, rng=0)
     return state
 
 
@@ -129,7 +136,9 @@ class RaftClusterModel:
         self._fire = settings.timing.timer == "fire"
         self._any_target = settings.bounds.client_targets == "any"
         initial = [self._boot(name) for name in self.names]
-        classes = _interchangeable(self.names, initial) if settings.cluster.symmetry and self._fire else []
+        # Cut links are named by position in World.used, which renaming would have to permute: no symmetry.
+        symmetric = settings.cluster.symmetry and self._fire and not settings.failures.link_cuts
+        classes = _interchangeable(self.names, initial) if symmetric else []
         self.group = symmetry_group(classes, len(self.names)) if classes else [tuple(range(len(self.names)))]
         self._perm_index = {perm: index for index, perm in enumerate(self.group)}
         self._classes = classes
@@ -141,7 +150,7 @@ class RaftClusterModel:
         members = [s for s in initial if s.commit_index]
         committed = tuple(self.universe.log[self.universe.node(members[0])]) if members else ()
         self._initial = World(
-            tuple(self.universe.node(s) for s in initial), (), (0,) * 8, (), committed, (0,) * len(committed)
+            tuple(self.universe.node(s) for s in initial), (), (0,) * 9, (), committed, (0,) * len(committed)
         )
         self._tick = self.universe.message(Tick())
         self._committed_fps: dict[tuple[tuple[int, ...], int], int] = {}
@@ -271,6 +280,11 @@ class RaftClusterModel:
                 revived = u.node(self.normalize(restart(u.node_states[node])))
                 nodes = world.nodes[:position] + (revived,) + world.nodes[position + 1 :]
                 yield Restart(names[position]), world._replace(nodes=nodes, used=_spend(used, CRASHES))
+        if used[CUT].bit_count() < failures.link_cuts:
+            for first, second in combinations(range(len(names)), 2):
+                bit = _link_bit(first, second)
+                if not used[CUT] & bit:
+                    yield CutLink(names[first], names[second]), self._cut(world, bit)
         for position, node in enumerate(world.nodes):
             if self._any_target or u.is_leader[node]:
                 yield from self._requests_at(world, position)
@@ -307,7 +321,7 @@ class RaftClusterModel:
             message = u.message(action.message)
             return world.nodes[u.destination[message]], message
         position = u.position.get(getattr(action, "node", None))
-        if position is None or type(action) is Restart:
+        if position is None or type(action) is Restart or type(action) is CutLink:
             return None
         node = world.nodes[position]
         if type(action) is FireTimer:
@@ -379,6 +393,8 @@ class RaftClusterModel:
         u = self.universe
         before = world.nodes[position]
         after, sent = u.step(before, message)
+        if world.used[CUT] and sent:
+            sent = tuple(m for m in sent if not world.used[CUT] & _link_bit(position, u.destination[m]))
         network = world.network
         if consumed is not None or sent:
             pool = list(network)
@@ -409,6 +425,14 @@ class RaftClusterModel:
         if full is None:
             full = self._full_logs[cache_key] = with_full_log(node, committed)
         return full
+
+    def _cut(self, world: World, bit: int) -> World:
+        """`world` with one more link cut: the messages in flight on it are lost."""
+        u = self.universe
+        network = tuple(m for m in world.network
+                        if not bit & _link_bit(u.position[u.messages[m].src], u.destination[m]))
+        cut = world.used[CUT] | bit
+        return world._replace(network=network, used=world.used[:CUT] + (cut,) + world.used[CUT + 1 :])
 
     def _with_network(self, world: World, network: tuple[int, ...], spend: int) -> World:
         return world._replace(network=network, used=_spend(world.used, spend))
@@ -554,6 +578,17 @@ def _write(seq: int) -> tuple[str, ...]:
 
 def _same(state: NodeState) -> NodeState:
     return state
+
+
+def faults_that_last(used: tuple[int, ...]) -> tuple[int, ...]:
+    """`used` with the spent budgets forgotten and the cut links kept: what still shapes a run after its faults."""
+    return (0,) * CUT + (used[CUT],)
+
+
+def _link_bit(a: int, b: int) -> int:
+    """The bit of World.used[CUT] for the link between the nodes at positions `a` and `b` (either order)."""
+    low, high = (a, b) if a < b else (b, a)
+    return 1 << (low * 16 + high)
 
 
 def _spend(used: tuple[int, ...], which: int) -> tuple[int, ...]:

@@ -1,0 +1,47 @@
+"""Links that fail for good: what is in flight on a cut link is lost, and nothing sent over it arrives."""
+
+from __future__ import annotations
+
+from raftcheck.liveness.quotient import quotient
+from raftcheck.model.actions import CutLink, Deliver, FireTimer
+from raftcheck.properties import raft_model
+from raftcheck.settings import from_flat
+
+
+def model_with_cuts(cuts: int):
+    return raft_model(from_flat({"nodes": 3, "client_requests": 0, "link_cuts": cuts, "max_in_flight": 6}))
+
+
+def in_flight(model, world) -> list[tuple[str, str, str]]:
+    messages = (model.universe.messages[m] for m in world.network)
+    return sorted((type(m).__name__, m.src, m.dst) for m in messages)
+
+
+def test_a_cut_link_loses_what_is_in_flight_on_it_and_everything_sent_over_it_later():
+    model = model_with_cuts(1)
+    world = model.next_state(model.initial_states()[0], FireTimer("n1"))
+    assert in_flight(model, world) == [("RequestVoteRequest", "n1", "n2"), ("RequestVoteRequest", "n1", "n3")]
+    world = model.next_state(world, CutLink("n1", "n2"))
+    assert in_flight(model, world) == [("RequestVoteRequest", "n1", "n3")]
+    vote = model.universe.messages[world.network[0]]
+    world = model.next_state(world, Deliver(vote))
+    answer = model.universe.messages[world.network[0]]
+    world = model.next_state(world, Deliver(answer))  # n1 is elected by n3 and sends its no-op
+    assert model.universe.node_states[world.nodes[0]].role.value == "leader"
+    assert in_flight(model, world) == [("AppendEntriesRequest", "n1", "n3")]
+
+
+def test_cuts_are_a_budget_of_distinct_links_and_stay_cut_when_faults_stop():
+    model = model_with_cuts(1)
+    start = model.initial_states()[0]
+    cuts = [action for action, _ in model.successors(start) if type(action) is CutLink]
+    assert cuts == [CutLink("n1", "n2"), CutLink("n1", "n3"), CutLink("n2", "n3")]
+    cut = model.next_state(start, cuts[0])
+    assert not [action for action, _ in model.successors(cut) if type(action) is CutLink]
+    kept = quotient(cut, model.universe).used
+    assert kept[-1] == cut.used[-1] != 0 and not any(kept[:-1]), "the quotient forgets budgets, not links that are down"
+    assert not [a for a, _ in model_with_cuts(0).successors(start) if type(a) is CutLink]
+
+
+def test_cuts_turn_symmetry_off():
+    assert len(model_with_cuts(0).group) == 6 and len(model_with_cuts(1).group) == 1
