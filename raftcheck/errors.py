@@ -19,6 +19,10 @@ class SettingsError(RaftcheckError):
         self.key = key
         self.detail = detail
 
+    def __reduce__(self):
+        """Rebuilt from its two parts, so it survives the trip back from a worker process."""
+        return (SettingsError, (self.key, self.detail))
+
 
 class SpecError(RaftcheckError):
     """A spec file that cannot be run; the message names the file and the key."""

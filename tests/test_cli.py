@@ -270,3 +270,9 @@ def test_jobs_run_specs_in_processes_of_their_own_with_the_same_results_in_the_s
     fields = ("name", "verdict", "invariant", "message", "states", "transitions", "depth", "counterexample")
     assert [[spec[f] for f in fields] for spec in together] == [[spec[f] for f in fields] for spec in alone]
     assert run("check", SPECS / QUICK[0], "--jobs", "2", "--ray-address", "127.0.0.1:1").exit_code == 2
+
+
+def test_a_spec_that_cannot_run_stops_a_parallel_check_with_its_one_line_error():
+    result = CliRunner().invoke(main, ["check", str(SPECS / "commit_current_term_only.toml"), str(SPECS / QUICK[0]),
+                                       "--jobs", "2", "--feature", "pre_vote"])
+    assert result.exit_code == 2 and "matches several steps" in result.stderr  # its prefix needs PreVote off

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 
 from raftcheck.checker.runner import Result, run_spec
 from raftcheck.checker.spec import Spec
@@ -20,14 +19,20 @@ def run_specs(specs: list[Spec], jobs: int, run_here: Callable[[Spec], Result]) 
     """Each spec's result in the order of `specs`; up to `jobs` run at once, in forked worker processes.
 
     `run_here` runs a spec in this process (with progress reporting, or on Ray): every spec when `jobs` is 1,
-    and the ones whose own search uses several processes.
+    and the ones whose own search uses several processes. An error in one spec (or the consumer stopping)
+    stops the workers at once rather than after the specs still queued.
     """
     shared = [spec for spec in specs if spec.settings.check.workers <= 1]
     if jobs <= 1 or len(shared) <= 1:
         yield from map(run_here, specs)
         return
-    with ProcessPoolExecutor(min(jobs, len(shared)), mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = {id(spec): pool.submit(run_spec, spec) for spec in shared}
+    pool = multiprocessing.get_context("fork").Pool(min(jobs, len(shared)))
+    try:
+        pending = {id(spec): pool.apply_async(run_spec, (spec,)) for spec in shared}
         for spec in specs:
-            future = futures.get(id(spec))
-            yield future.result() if future is not None else run_here(spec)
+            running = pending.get(id(spec))
+            yield running.get() if running is not None else run_here(spec)
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
