@@ -103,23 +103,13 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
             return run_spec(spec, progress, ray_address=ray_address)
 
     running = run_specs(specs, jobs, run_here)
-    while True:
-        try:
-            result = next(running, None)
-        except RaftcheckError as error:
-            fail(str(error))
-        if result is None:
-            break
-        spec = result.spec
-        results.append(result)
-        out.print(result_line(result), markup=False)
-        if result.trace is not None and (show_counterexamples or not result.matches):
-            _print_counterexample(result.trace, out)
-        if result.trace is not None and trace_dir:
-            write_output(str(Path(trace_dir) / f"{spec.name}.json"), trace_document(result.trace))
-        if result.trace is not None and html_dir:
-            page = counterexample_page(result.trace, replay(result.trace), spec.name)
-            write_output(str(Path(html_dir) / f"{spec.name}.html"), page.encode())
+    try:
+        for result in running:
+            results.append(result)
+            _report(result, out, show_counterexamples, trace_dir, html_dir)
+    except RaftcheckError as error:
+        running.close()  # stops the other workers now
+        fail(str(error))
     if json_path:
         write_output(json_path, json_document(results))
     if junit_path:
@@ -131,6 +121,20 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
         markup=False,
     )
     sys.exit(1 if mismatched else 0)
+
+
+def _report(result: Result, out: Console, show_counterexamples: bool, trace_dir: str | None,
+            html_dir: str | None) -> None:
+    """One spec's line, its counterexample where asked for, and its trace and page files."""
+    name = result.spec.name
+    out.print(result_line(result), markup=False)
+    if result.trace is not None and (show_counterexamples or not result.matches):
+        _print_counterexample(result.trace, out)
+    if result.trace is not None and trace_dir:
+        write_output(str(Path(trace_dir) / f"{name}.json"), trace_document(result.trace))
+    if result.trace is not None and html_dir:
+        page = counterexample_page(result.trace, replay(result.trace), name)
+        write_output(str(Path(html_dir) / f"{name}.html"), page.encode())
 
 
 @click.command()
