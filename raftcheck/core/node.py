@@ -57,6 +57,7 @@ def handle_tick(state: NodeState, message: Tick, out: list[Message]) -> NodeStat
     ticks = message.ticks
     if ticks < 1:
         return state
+    state = compact_if_due(state)
     if state.role is LEADER:
         state = check_quorum(state, ticks)
         if state.role is not LEADER:
@@ -113,7 +114,7 @@ def handle(state: NodeState, message: Message) -> tuple[NodeState, tuple[Message
     kind = type(message)
     out: list[Message] = []
     if kind is Tick:
-        state = handle_tick(compact_if_due(state) if message.ticks >= 1 else state, message, out)
+        state = handle_tick(state, message, out)
     else:
         handler = _HANDLERS.get(kind)
         if handler is None or message.dst != state.id or message.src == state.id:
@@ -123,11 +124,9 @@ def handle(state: NodeState, message: Message) -> tuple[NodeState, tuple[Message
                 return state, ()
             if kind is RequestVoteRequest and not message.transfer and in_leader_lease(state):
                 return state, ()
-        state = compact_if_due(state)
-        if kind in _CARRIES_TERM:
             if message.term > state.current_term and not _asks_about_a_term(message):
                 state = adopt_term(state, message.term)
-        state = handler(state, message, out)
+        state = handler(compact_if_due(state), message, out)
         if state.role is LEADER:
             state = note_heard(state, message)
     if state.role is LEADER:
