@@ -21,11 +21,11 @@ SPECS = Path(__file__).resolve().parent.parent / "specs"
 CHEAPEST_FIRST = {
     "vote_once_per_term": 8,
     "count_each_voter_once": 79,
-    "persist_vote_and_term": 94,
+    "persist_vote_and_term": 36,
     "config_change_waits_for_commit": 200,
     "config_change_waits_for_commit_quorums": 200,
     "count_each_voter_once+rules": 211,
-    "step_down_on_higher_term": 240,
+    "step_down_on_higher_term": 153,
     "log_up_to_date_check": 393,
     "count_current_term_votes_only": 462,
     "follower_commit_to_last_new_entry": 725,

@@ -180,3 +180,33 @@ def leader_reads_past_its_log_on_rejection(state, message):
     if after.role is Role.LEADER and type(message) is AppendEntriesResponse and not message.success:
         after.log[message.conflict_index + len(after.log)]  # IndexError, as an unchecked index in a real core
     return after, out
+
+
+def install_keeps_a_conflicting_suffix(state, message):
+    """A follower that installs a snapshot and keeps the log entries after it even where its log disagrees with
+    the snapshot (thesis 5.1 keeps them only when the entry at the snapshot's index matches)."""
+    after, out = handle(state, message)
+    if type(message) is InstallSnapshotRequest and after.snapshot != state.snapshot and not after.log:
+        index, base = after.snapshot.index, state.snapshot.index if state.snapshot else 0
+        after = replace(after, log=state.log[index - base:])
+    return after, out
+
+
+def leader_sets_next_index_to_match_index(state, message):
+    """An off-by-one: on a successful append the leader sets the peer's nextIndex to its matchIndex, not one past
+    it, so the next request re-sends an entry the peer holds (etcd keeps Match < Next as an invariant)."""
+    after, out = handle(state, message)
+    if after.role is Role.LEADER and type(message) is AppendEntriesResponse and message.success:
+        after = replace(after, progress=tuple(
+            replace(p, next_index=p.match_index) if p.peer == message.src and p.match_index else p
+            for p in after.progress))
+    return after, out
+
+
+def leader_commits_what_it_appends(state, message):
+    """A leader that counts a client's command as committed as soon as it appends it, before any follower
+    holds it (an acknowledgement without replication)."""
+    after, out = handle(state, message)
+    if after.role is Role.LEADER and type(message) is ClientRequest and len(after.log) > len(state.log):
+        after = replace(after, commit_index=len(after.log))
+    return after, out

@@ -32,7 +32,7 @@ def test_check_exits_zero_when_every_verdict_matches(checked):
     result, _ = checked
     assert result.exit_code == 0, result.output
     assert "5 specs, 5 as expected, 0 not" in result.output
-    assert "violation of ElectionSafety" in result.output
+    assert "violation of CandidatesVoteForThemselves" in result.output
 
 
 def test_check_writes_a_json_report(checked):

@@ -41,6 +41,18 @@ MUTANTS = {
         mutants.follower_commits_before_checking_its_log,
         dict(client_requests=1, max_term=1, max_in_flight=7),
     ),
+    "LogTermsOrdered": (
+        mutants.commands_stamped_with_term_one,
+        dict(client_requests=2, max_term=2, max_in_flight=6),
+    ),
+    "NoElectableNodeLacksCommitted": (
+        mutants.leader_commits_what_it_appends,
+        dict(client_requests=1, max_term=1, max_in_flight=4),
+    ),
+    "ProgressIsConsistent": (
+        mutants.leader_sets_next_index_to_match_index,
+        dict(client_requests=1, max_term=1, max_in_flight=4),
+    ),
     "StateMachineMatchesLog": (
         mutants.leader_applies_before_commit,
         dict(client_requests=1, max_term=1, max_in_flight=6),
@@ -144,6 +156,16 @@ def test_mutant_core_breaks_the_invariant_and_the_counterexample_replays(case):
     replayed = replay(outcome.trace, handler)
     assert replayed.confirms and replayed.broken[0] == invariant
     assert not replay(outcome.trace).confirms, "the correct core does not break it on the same steps"
+
+
+def test_a_snapshot_install_that_keeps_a_conflicting_suffix_breaks_log_terms_ordered():
+    """A real survivor of the compaction mutants: the kept suffix of a stale term follows the snapshot's newer term."""
+    spec = load_spec(Path(__file__).parent / "data" / "install_over_a_conflicting_suffix.toml")
+    outcome = raftcheck.check(spec, handler=mutants.install_keeps_a_conflicting_suffix)
+    assert outcome.verdict == "violation" and outcome.invariant == "LogTermsOrdered"
+    assert "after term 2" in outcome.search.violation.message
+    assert replay(outcome.trace, mutants.install_keeps_a_conflicting_suffix).confirms
+    assert not replay(outcome.trace).confirms, "the real core discards the suffix"
 
 
 def test_every_invariant_is_caught_by_some_spec_or_mutant():

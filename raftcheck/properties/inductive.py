@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from raftcheck.core import AppendEntriesResponse, NodeState, Role
+from raftcheck.core.log import is_up_to_date
 from raftcheck.model.cluster import ClusterView
 from raftcheck.properties.replies import replay_committed
 
@@ -31,6 +32,74 @@ def commit_within_log(view: ClusterView) -> str | None:
     for node in view.nodes:
         if node.commit_index > len(node.log):
             return f"{node.id} has commit index {node.commit_index} over a log of {len(node.log)} entries"
+    return None
+
+
+def log_terms_ordered(view: ClusterView) -> str | None:
+    """The terms in a node's log never decrease and never exceed its current term (a log, with its snapshot, is
+    a sequence of leaders' appends in increasing terms)."""
+    return first_node_failing(view, _disordered_terms)
+
+
+def _disordered_terms(node: NodeState) -> str | None:
+    previous = 0
+    for index, entry in enumerate(node.log, 1):
+        if entry.term < previous:
+            return f"{node.id}'s log has term {entry.term} at index {index}, after term {previous}"
+        previous = entry.term
+    if previous > node.current_term:
+        return f"{node.id}'s log holds an entry of term {previous}, beyond its current term {node.current_term}"
+    return None
+
+
+def candidates_vote_for_themselves(view: ClusterView) -> str | None:
+    """A candidate or leader has voted for itself in its term, so it cannot also grant that vote to a rival."""
+    for node in view.nodes:
+        if node.role in (Role.CANDIDATE, Role.LEADER) and node.voted_for != node.id:
+            return f"{node.id}, {node.role.value} of term {node.current_term}, voted for {node.voted_for}"
+    return None
+
+
+def progress_is_consistent(view: ClusterView) -> str | None:
+    """A leader's matchIndex for a peer is below its nextIndex, and neither points past its own log (etcd's
+    Progress invariant: a peer cannot hold more than the leader sent, nor be sent what it already holds)."""
+    for node in view.nodes:
+        if node.role is not Role.LEADER:
+            continue
+        last = len(node.log)
+        for progress in node.progress:
+            if not progress.match_index < progress.next_index <= last + 1:
+                return (f"{node.id}, leader of term {node.current_term} with {last} entries, has matchIndex "
+                        f"{progress.match_index} and nextIndex {progress.next_index} for {progress.peer}")
+    return None
+
+
+def no_electable_node_lacks_committed(view: ClusterView) -> str | None:
+    """A node that lacks a committed entry cannot win an election: its log is behind the log of a majority of
+    the voters it would ask. This is the lemma behind Leader Completeness (the committing quorum holds the
+    entry and a log at least as new), so it breaks at the commit that is unsafe, before anyone wins without it.
+    """
+    committed = view.committed
+    if not committed:
+        return None
+    key = ("NoElectableNodeLacksCommitted", view.keys, view.committed_keys)
+    if key not in view.memo:
+        view.memo[key] = _electable_without(view.nodes, committed)
+    return view.memo[key]
+
+
+def _electable_without(nodes: tuple[NodeState, ...], committed: tuple) -> str | None:
+    voters = {node.id: node for node in nodes if node.role is not Role.BOOTSTRAP}
+    for node in voters.values():
+        if node.log[: len(committed)] == committed:
+            continue
+        last_term = node.log[-1].term if node.log else 0
+        granting = [peer for peer in node.config if peer in voters
+                    and is_up_to_date(last_term, len(node.log), voters[peer].log)]
+        if 2 * len(granting) > len(node.config):
+            index = next(i for i, entry in enumerate(committed, 1) if len(node.log) < i or node.log[i - 1] != entry)
+            return (f"{node.id} lacks committed entry {index}, yet its log is as up to date as those of "
+                    f"{', '.join(granting)}, a majority of its configuration: it can win an election without it")
     return None
 
 

@@ -14,11 +14,15 @@ from raftcheck.model.checks import Invariant
 from raftcheck.model.cluster import ClusterView
 from raftcheck.properties.bootstrap import bootstrap_waits_to_be_named
 from raftcheck.properties.inductive import (
+    candidates_vote_for_themselves,
     commit_within_log,
     committed_entries_kept,
     first_node_failing,
     leader_holds_its_terms_entries,
+    log_terms_ordered,
     match_index_within_shared_log,
+    no_electable_node_lacks_committed,
+    progress_is_consistent,
     state_machine_matches_log,
     votes_agree_with_voters,
 )
@@ -162,6 +166,9 @@ def _config_jump(node: NodeState) -> str | None:
 
 
 RAFT_INVARIANTS: tuple[Invariant, ...] = (
+    # First: where a vote went astray, a second leader of its term may already exist, and these name the cause.
+    Invariant("VotesAgreeWithVoters", votes_agree_with_voters),
+    Invariant("CandidatesVoteForThemselves", candidates_vote_for_themselves),
     Invariant("ElectionSafety", election_safety),
     Invariant("LogMatching", log_matching),
     Invariant("LeaderCompleteness", leader_completeness),
@@ -171,10 +178,12 @@ RAFT_INVARIANTS: tuple[Invariant, ...] = (
     Invariant("QuorumOverlap", quorum_overlap),
     Invariant("LeaderAppendOnly", leader_append_only, on_steps=True),
     Invariant("CommitWithinLog", commit_within_log),
+    Invariant("LogTermsOrdered", log_terms_ordered),
     Invariant("StateMachineMatchesLog", state_machine_matches_log),
     Invariant("MatchIndexWithinSharedLog", match_index_within_shared_log),
-    Invariant("VotesAgreeWithVoters", votes_agree_with_voters),
+    Invariant("ProgressIsConsistent", progress_is_consistent),
     Invariant("LeaderHoldsItsTermsEntries", leader_holds_its_terms_entries),
+    Invariant("NoElectableNodeLacksCommitted", no_electable_node_lacks_committed),
     Invariant("CommittedEntriesKept", committed_entries_kept, on_network=True),
     Invariant("MessagesAreAddressed", messages_are_addressed, on_replies=True),
     Invariant("ClientRepliesAreTruthful", client_replies_are_truthful, on_replies=True),
