@@ -66,6 +66,7 @@ CHEAPEST_FIRST = {
     "four_nodes_loss_and_duplicates": 757_208,
     "batching_cap": 794_223,
     "five_nodes_elections": 964_590,
+    "compaction_over_a_stale_suffix": 1_218_328,
 }
 # A switch spec that has not found its bug after this many times its usual states has a
 # different verdict: the mutant is killed without exploring the rest of a generous space.

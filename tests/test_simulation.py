@@ -15,6 +15,7 @@ from raftcheck.checker.runner import run_spec
 from raftcheck.checker.spec import load_spec
 from raftcheck.checker.trace import load_trace, replay
 from raftcheck.cli import main
+from raftcheck.properties import ALL_INVARIANTS
 from raftcheck.search import Limits, Property, Violation
 from raftcheck.search.shrink import shrink
 from raftcheck.search.simulate import Walks, simulate
@@ -37,6 +38,16 @@ def test_a_deep_bug_is_found_without_the_scripted_prefix_and_comes_back_short():
     replayed = replay(result.trace)
     assert replayed.confirms and replayed.broken[0] == "LogMatching"
     assert len(result.trace.actions) <= 20, "shrunk: breadth-first search from boot at these bounds finds 16 steps"
+
+
+def test_coverage_that_tells_spent_budgets_apart_finds_the_bootstrap_double_vote_from_boot():
+    """The bug needs the one crash after a server joined; a corpus keyed on the cluster's shape alone keeps only
+    the first state of each shape, usually one reached after the crash was spent (this seed: not found then)."""
+    result = simulated("bootstrap_does_not_vote", invariants=ALL_INVARIANTS, walks=3000, seed=1)
+    assert result.verdict == "violation" and result.invariant == "VotesAgreeWithVoters"
+    assert any(type(action).__name__ == "Restart" for action in result.trace.actions)
+    assert replay(result.trace).confirms
+    assert len(result.trace.actions) <= 12, "shrunk: breadth-first search from boot finds 10 steps"
 
 
 def test_the_same_seed_gives_the_same_counterexample():

@@ -134,7 +134,7 @@ def _ray(address: str, workers: int):
 def walk_model(model: RaftClusterModel, limits: Limits, walks: Walks, progress: Progress | None = None,
                seen: set[int] | None = None, covered: set | None = None) -> SearchResult:
     """A simulation of the cluster, steered by coverage of its abstract states."""
-    return simulate(model, limits, walks, progress, abstraction=lambda world: coverage_key(model.view(world)),
+    return simulate(model, limits, walks, progress, abstraction=lambda world: coverage_key(model.view(world), world.used),
                     seen=seen, covered=covered)
 
 

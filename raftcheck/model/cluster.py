@@ -532,16 +532,18 @@ def _entries_between(u: Universe, before: int, after: int, start: int, stop: int
     return head + u.log[after][: stop - base] if stop > base else head
 
 
-def coverage_key(view: ClusterView) -> tuple:
+def coverage_key(view: ClusterView, used: tuple[int, ...] = ()) -> tuple:
     """The abstract state a simulation steers by: each node's role, its term and log relative to the
-    highest, its commit relative to the highest, its configuration size; and the kinds of messages in flight."""
+    highest, its commit relative to the highest, its configuration size; the kinds of messages in flight; and
+    the fault and request budgets `used` so far, so a state reached with its one crash still to spend is kept
+    apart from the same state reached after spending it."""
     nodes = view.nodes
     top_term = max(n.current_term for n in nodes)
     top_log = max(len(n.log) for n in nodes)
     top_commit = max(n.commit_index for n in nodes)
     per_node = sorted((n.role.value, top_term - n.current_term, top_log - len(n.log), top_commit - n.commit_index,
                        len(n.config)) for n in nodes)
-    return tuple(per_node), tuple(sorted(type(m).__name__ for m in view.network))
+    return tuple(per_node), tuple(sorted(type(m).__name__ for m in view.network)), used
 
 
 def _interchangeable(names: tuple[str, ...], initial: list[NodeState]) -> list[tuple[int, ...]]:

@@ -46,6 +46,9 @@ class Walks:
     walks: int = 1000
     steps: int = 100
     seed: int = 0
+    # A walk ends after this many steps in a row that reach no new state: long walks otherwise circle in a
+    # steady cluster (heartbeats and their answers) and spend the budget on states already seen.
+    patience: int = 20
     swarm: bool = True
     first: int = 0  # this run takes walks first, first + stride, ... (several runs share one budget)
     stride: int = 1
@@ -89,7 +92,10 @@ def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | N
         else:
             index = rng.randrange(len(initials))
             path, state = [], initials[index]
+        since_new = 0
         for _ in range(budget.steps):
+            if since_new > budget.patience:
+                break
             if model.beyond_bounds(state) is not None:
                 stats.not_expanded(model.beyond_bounds(state))
                 break
@@ -113,6 +119,9 @@ def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | N
             if key not in seen:
                 seen.add(key)
                 stats.states += 1
+                since_new = 0
+            else:
+                since_new += 1
             if abstraction is not None:
                 abstract = abstraction(successor)
                 if abstract not in covered:
