@@ -160,7 +160,7 @@ def test_mutant_core_breaks_the_invariant_and_the_counterexample_replays(case):
 
 def test_a_snapshot_install_that_keeps_a_conflicting_suffix_breaks_log_terms_ordered():
     """A real survivor of the compaction mutants: the kept suffix of a stale term follows the snapshot's newer term."""
-    spec = load_spec(Path(__file__).parent / "data" / "install_over_a_conflicting_suffix.toml")
+    spec = load_spec(SPECS / "compaction_over_a_stale_suffix.toml")
     outcome = raftcheck.check(spec, handler=mutants.install_keeps_a_conflicting_suffix)
     assert outcome.verdict == "violation" and outcome.invariant == "LogTermsOrdered"
     assert "after term 2" in outcome.search.violation.message

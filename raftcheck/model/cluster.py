@@ -532,7 +532,7 @@ def _entries_between(u: Universe, before: int, after: int, start: int, stop: int
     return head + u.log[after][: stop - base] if stop > base else head
 
 
-def coverage_key(view: ClusterView, used: tuple[int, ...] = ()) -> tuple:
+def coverage_key(view: ClusterView, used: tuple[int, ...]) -> tuple:
     """The abstract state a simulation steers by: each node's role, its term and log relative to the
     highest, its commit relative to the highest, its configuration size; the kinds of messages in flight; and
     the fault and request budgets `used` so far, so a state reached with its one crash still to spend is kept

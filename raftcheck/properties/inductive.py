@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from raftcheck.core import AppendEntriesResponse, NodeState, Role
-from raftcheck.core.log import is_up_to_date
+from raftcheck.core.log import is_up_to_date, last_term
 from raftcheck.model.cluster import ClusterView
 from raftcheck.properties.replies import replay_committed
 
@@ -54,23 +54,29 @@ def _disordered_terms(node: NodeState) -> str | None:
 
 def candidates_vote_for_themselves(view: ClusterView) -> str | None:
     """A candidate or leader has voted for itself in its term, so it cannot also grant that vote to a rival."""
-    for node in view.nodes:
-        if node.role in (Role.CANDIDATE, Role.LEADER) and node.voted_for != node.id:
-            return f"{node.id}, {node.role.value} of term {node.current_term}, voted for {node.voted_for}"
+    return first_node_failing(view, _vote_astray)
+
+
+def _vote_astray(node: NodeState) -> str | None:
+    if node.role in (Role.CANDIDATE, Role.LEADER) and node.voted_for != node.id:
+        return f"{node.id}, {node.role.value} of term {node.current_term}, voted for {node.voted_for}"
     return None
 
 
 def progress_is_consistent(view: ClusterView) -> str | None:
     """A leader's matchIndex for a peer is below its nextIndex, and neither points past its own log (etcd's
     Progress invariant: a peer cannot hold more than the leader sent, nor be sent what it already holds)."""
-    for node in view.nodes:
-        if node.role is not Role.LEADER:
-            continue
-        last = len(node.log)
-        for progress in node.progress:
-            if not progress.match_index < progress.next_index <= last + 1:
-                return (f"{node.id}, leader of term {node.current_term} with {last} entries, has matchIndex "
-                        f"{progress.match_index} and nextIndex {progress.next_index} for {progress.peer}")
+    return first_node_failing(view, _inconsistent_progress)
+
+
+def _inconsistent_progress(node: NodeState) -> str | None:
+    if node.role is not Role.LEADER:
+        return None
+    last = len(node.log)
+    for progress in node.progress:
+        if not progress.match_index < progress.next_index <= last + 1:
+            return (f"{node.id}, leader of term {node.current_term} with {last} entries, has matchIndex "
+                    f"{progress.match_index} and nextIndex {progress.next_index} for {progress.peer}")
     return None
 
 
@@ -93,9 +99,8 @@ def _electable_without(nodes: tuple[NodeState, ...], committed: tuple) -> str | 
     for node in voters.values():
         if node.log[: len(committed)] == committed:
             continue
-        last_term = node.log[-1].term if node.log else 0
         granting = [peer for peer in node.config if peer in voters
-                    and is_up_to_date(last_term, len(node.log), voters[peer].log)]
+                    and is_up_to_date(last_term(node.log), len(node.log), voters[peer].log)]
         if 2 * len(granting) > len(node.config):
             index = next(i for i, entry in enumerate(committed, 1) if len(node.log) < i or node.log[i - 1] != entry)
             return (f"{node.id} lacks committed entry {index}, yet its log is as up to date as those of "

@@ -96,8 +96,9 @@ def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | N
         for _ in range(budget.steps):
             if since_new > budget.patience:
                 break
-            if model.beyond_bounds(state) is not None:
-                stats.not_expanded(model.beyond_bounds(state))
+            beyond = model.beyond_bounds(state)
+            if beyond is not None:
+                stats.not_expanded(beyond)
                 break
             if limits.max_depth is not None and len(path) >= limits.max_depth:
                 stats.not_expanded("max_depth")
