@@ -28,6 +28,7 @@ from raftcheck.liveness import LIVENESS_PROPERTIES
 from raftcheck.liveness.graph import Edge, StateGraph
 from raftcheck.liveness.lassos import fair_components
 from raftcheck.liveness.quotient import quotient
+from raftcheck.model.actions import FireTimer
 from raftcheck.properties import raft_model
 from raftcheck.settings import from_flat
 
@@ -91,22 +92,24 @@ def test_a_cycle_that_neglects_an_enabled_obligation_is_not_fair():
 @pytest.fixture(scope="module")
 def lassos() -> dict:
     """The two feature specs' lassos (their runs with the feature on pass in the `check --quick` gate)."""
-    names = ["liveness_removed_server_disrupts", "liveness_removed_server_campaigns"]
+    names = ["liveness_removed_server_disrupts", "liveness_removed_server_campaigns", "liveness_removed_leader_hands_over"]
     return {name: (load_spec(SPECS / f"{name}.toml"), check(SPECS / f"{name}.toml")) for name in names}
 
 
-@pytest.mark.parametrize("name", ["liveness_removed_server_disrupts", "liveness_removed_server_campaigns"])
+@pytest.mark.parametrize("name", ["liveness_removed_server_disrupts", "liveness_removed_server_campaigns",
+                                  "liveness_removed_leader_hands_over"])
 def test_each_feature_spec_finds_a_lasso_that_replays(lassos, name, tmp_path):
     spec, result = lassos[name]
     assert result.verdict == "violation" and result.invariant == spec.expected_invariant
     trace = result.trace
-    assert trace.stable_from <= trace.loop_start < len(trace.actions)
+    assert trace.stable_from <= trace.loop_start <= len(trace.actions)  # a stutter has no loop steps
     path = tmp_path / "lasso.json"
     path.write_bytes(trace_document(trace))
     replayed = replay(load_trace(path))
     assert replayed.confirms and replayed.broken[0] == spec.expected_invariant
     feature_run = feature_runs([spec])[0]
-    assert feature_run.settings.cluster.features == (spec.feature,) and feature_run.expected_verdict == "pass"
+    features = feature_run.settings.cluster.features
+    assert features == spec.settings.cluster.features + (spec.feature,) and feature_run.expected_verdict == "pass"
 
 
 def test_a_tampered_lasso_does_not_replay(lassos):
@@ -118,6 +121,18 @@ def test_a_tampered_lasso_does_not_replay(lassos):
         replace(trace, stable_from=0),  # the scripted election and the membership request are not fault-free
     ):
         assert not replay(broken).confirms
+
+
+def test_a_stutter_replays_only_where_no_step_is_left(lassos):
+    """The hand-over lasso stops in a state where only election timeouts could move the cluster, which its
+    property leaves out. Claimed one step earlier, or continued with a timeout, it must not replay."""
+    trace = lassos["liveness_removed_leader_hands_over"][1].trace
+    assert trace.loop_start == len(trace.actions) and replay(trace).confirms
+    early = replace(trace, actions=trace.actions[:-1], loop_start=trace.loop_start - 1)
+    assert "not fair" in replay(early).error  # a delivery is still possible there
+    timed_out = replay(replace(trace, actions=trace.actions + (FireTimer("n2"),)))
+    assert len(timed_out.views) == len(trace.actions) + 2, "the timeout is a step of the cluster"
+    assert "election timeout" in timed_out.error
 
 
 def test_a_correct_cluster_elects_a_leader_that_stays_and_commits_everywhere():

@@ -9,6 +9,7 @@ from raftcheck.core import (
     AppendEntriesRequest,
     AppendEntriesResponse,
     ClientRequest,
+    ClientResponse,
     ConfigChange,
     Entry,
     Features,
@@ -306,6 +307,22 @@ def test_leadership_transfer_hands_over_when_the_leader_removes_itself():
     handed_over = rounds_without_a_leader_after_the_leader_removes_itself(leadership_transfer=True)
     waited = rounds_without_a_leader_after_the_leader_removes_itself()
     assert handed_over <= 3 < waited, (handed_over, waited)
+
+
+def test_a_leader_that_removes_itself_hands_over_only_to_a_member_with_its_whole_log():
+    """Thesis 3.10: the leader brings the target up to date first, and takes no new command meanwhile. Handing over
+    to the member with the highest matchIndex, even one lacking an entry another member holds, stalls: the
+    liveness spec liveness_removed_leader_hands_over found that."""
+    leader = committed_leader()
+    leader = replace(leader, params=replace(leader.params, features=Features(leadership_transfer=True)))
+    leader, _ = step(leader, RemoveServerRequest("admin", "a", "a"), ClientRequest("cl", "a", 1, ("set", "x", "1")))
+    removal = leader.config_index
+    leader, sent = step(leader, ack(leader, "b", removal), ack(leader, "c", removal))
+    assert leader.commit_index == removal and leader.role is Role.LEADER and not of_type(sent, TimeoutNow)
+    leader, sent = step(leader, ClientRequest("cl", "a", 2, ("set", "x", "2")))
+    assert of_type(sent, ClientResponse)[0].status is Status.NOT_LEADER and len(leader.log) == removal + 1
+    leader, sent = step(leader, ack(leader, "c"))
+    assert leader.role is Role.FOLLOWER and of_type(sent, TimeoutNow) == [TimeoutNow("a", "c", leader.current_term)]
 
 
 def test_timeout_now_is_obeyed_only_from_the_current_leader_in_its_term():

@@ -25,9 +25,10 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
         "timeout (etcd's PreVote)."
     ),
     "leadership_transfer": (
-        "Thesis 3.10: a leader that the committed configuration leaves out hands leadership to the most up-to-date "
-        "member with TimeoutNow before it steps down; the member starts an election at once, which leader leases "
-        "(ignore_disruptive_votes) and PreVote do not hold up."
+        "Thesis 3.10: a leader that the committed configuration leaves out hands leadership with TimeoutNow to a "
+        "member that holds its whole log (replicating, and taking no new command, until one does), then steps down; "
+        "the member starts an election at once, which leader leases (ignore_disruptive_votes) and PreVote do not "
+        "hold up."
     ),
     "check_quorum": (
         "A leader that has not heard from a majority within the minimum election timeout steps down "

@@ -26,6 +26,7 @@ from raftcheck.core.replication import (
     append_as_leader,
     broadcast_append_entries,
     fresh_progress,
+    handing_over,
     progress_of,
     send_append_entries,
     with_progress,
@@ -37,6 +38,8 @@ from raftcheck.core.terms import become_follower
 def change_refusal(state: NodeState) -> str | None:
     """Why this leader may not start a membership change now, or None."""
     rules = state.params.rules
+    if handing_over(state):
+        return Status.NOT_LEADER
     if state.catchup is not None:
         return Status.CHANGE_IN_PROGRESS
     if rules.config_change_waits_for_commit and state.config_index > state.commit_index:
@@ -129,16 +132,23 @@ def settle_membership(state: NodeState, out: list[Message]) -> NodeState:
             response = AddServerResponse if change.add else RemoveServerResponse
             out.append(response(state.id, change.requester, change.server, Status.OK, state.id))
         state = replace(state, pending_changes=state.pending_changes[len(done) :])
-    if state.id not in state.config and state.config_index <= state.commit_index:
+    if handing_over(state):
         if state.params.features.leadership_transfer:
-            hand_over(state, out)
+            successor = _caught_up_member(state)
+            if successor is None:
+                return state  # it goes on replicating until one is
+            out.append(TimeoutNow(state.id, successor, state.current_term))
         state = replace(become_follower(state), leader_id=None)
     return state
 
 
-def hand_over(state: NodeState, out: list[Message]) -> None:
-    """Thesis 3.10: tell the most up-to-date member of the configuration to start an election now."""
-    members = [p for p in state.progress if p.peer in state.config]
-    if members:
-        successor = max(members, key=lambda p: (p.match_index, p.peer)).peer
-        out.append(TimeoutNow(state.id, successor, state.current_term))
+def _caught_up_member(state: NodeState) -> str | None:
+    """Thesis 3.10: a member of the configuration that holds the leader's whole log, to hand over to.
+
+    Handing over to a member that lacks an entry another member holds stalls:
+    the others refuse it their votes. The liveness check found that lasso
+    when the most up-to-date member was picked by matchIndex alone.
+    """
+    last = last_index(state.log, state.snapshot)
+    members = sorted(p.peer for p in state.progress if p.peer in state.config and p.match_index == last)
+    return members[-1] if members else None

@@ -44,6 +44,12 @@ def replication_targets(state: NodeState) -> tuple[str, ...]:
     return peers
 
 
+def handing_over(state: NodeState) -> bool:
+    """A leader whose committed configuration leaves it out, still leading (with leadership_transfer) only until
+    a member has its whole log (thesis 3.10): it accepts no new command meanwhile."""
+    return state.role is LEADER and state.id not in state.config and state.config_index <= state.commit_index
+
+
 def removed_by_newest_config(state: NodeState) -> tuple[str, ...]:
     """The servers the newest configuration entry took out (read once, when a leader takes office).
 
@@ -142,10 +148,9 @@ def advance_commit(state: NodeState, out: list[Message]) -> NodeState:
 
 
 def handle_client_request(state: NodeState, message: ClientRequest, out: list[Message]) -> NodeState:
-    if state.role is not LEADER:
-        out.append(
-            ClientResponse(state.id, message.src, message.seq, Status.NOT_LEADER, None, state.leader_id)
-        )
+    if state.role is not LEADER or handing_over(state):
+        hint = None if handing_over(state) else state.leader_id
+        out.append(ClientResponse(state.id, message.src, message.seq, Status.NOT_LEADER, None, hint))
         return state
     for client, seq, op, result in state.sessions:
         if client == message.src and seq == message.seq:

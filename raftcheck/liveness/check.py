@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from raftcheck.liveness.graph import StateGraph, build
+from raftcheck.liveness.graph import StateGraph, build, without_timeouts
 from raftcheck.liveness.lassos import Lasso, fair_components, lasso_to
 from raftcheck.liveness.properties import LivenessProperty
 from raftcheck.liveness.replay import follow, lasso_problem
@@ -59,10 +59,13 @@ def _lassos(model: RaftClusterModel, graph: StateGraph, prop: LivenessProperty, 
     def nodes_of(world: World) -> tuple:
         return tuple(node_states[n] for n in world.nodes)
 
+    if not prop.timeouts:
+        graph = without_timeouts(graph)
+    may_stop = None if prop.given is None else (lambda world: prop.given(nodes_of(world)))
     if prop.form == "eventually":
         within = {w for w in expanded if not prop.holds(nodes_of(w))}
         for component in fair_components(graph, within):
-            lasso = lasso_to(graph, component, within, None)
+            lasso = lasso_to(graph, component, within, None, may_stop)
             if lasso is not None:
                 yield lasso
         return
@@ -76,7 +79,7 @@ def _lassos(model: RaftClusterModel, graph: StateGraph, prop: LivenessProperty, 
         inside = [(w, e) for w in component for e in graph.edges[w] if e.target in component]
         stutters = not inside and step is None and not prop.holds(nodes_of(next(iter(component))))
         if stutters or any(bad(w, e) for w, e in inside):
-            lasso = lasso_to(graph, component, expanded, None if stutters else bad)
+            lasso = lasso_to(graph, component, expanded, None if stutters else bad, may_stop)
             if lasso is not None:
                 yield lasso
 

@@ -17,6 +17,12 @@ node's timer, that is enabled infinitely often is taken infinitely often.
 Without the quiet-network rule a model whose timers may always fire first
 has trivial livelocks (a candidate times out before its votes arrive, for
 ever); with it, those runs do not exist.
+
+A property may also be checked without election timeouts (`timeouts=False`):
+a follower's or candidate's timer then never fires, as if election timeouts
+were longer than any run of deliveries and heartbeats. That asks what the
+cluster does within message delays alone, which is what leadership transfer
+is for.
 """
 
 from __future__ import annotations
@@ -38,8 +44,12 @@ class FairStep(NamedTuple):
     successor: World
 
 
-def fair_steps(model: RaftClusterModel, world: World) -> list[FairStep]:
-    """Every step enabled in `world` once faults have stopped."""
+def fair_steps(model: RaftClusterModel, world: World, timeouts: bool = True) -> list[FairStep]:
+    """Every step enabled in `world` once faults have stopped (without election timeouts if not `timeouts`).
+
+    A leader's timer discharges ("heartbeat", position), any other node's
+    ("timeout", position).
+    """
     u = model.universe
     steps: list[FairStep] = []
     if not world.network:
@@ -47,8 +57,12 @@ def fair_steps(model: RaftClusterModel, world: World) -> list[FairStep]:
         fired = [model.fire_timer(world, position) for position in range(len(states))]
         covered = _sent_heartbeats(model, states, fired)
         for position, state in enumerate(states):
-            if fired[position] is not None and (state.role is LEADER or state.id not in covered):
-                steps.append(FairStep(("timer", position), FireTimer(model.names[position]), fired[position]))
+            if fired[position] is None:
+                continue
+            if state.role is LEADER:
+                steps.append(FairStep(("heartbeat", position), FireTimer(model.names[position]), fired[position]))
+            elif timeouts and state.id not in covered:
+                steps.append(FairStep(("timeout", position), FireTimer(model.names[position]), fired[position]))
     previous = None
     for message in world.network:
         if message != previous:

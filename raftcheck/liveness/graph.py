@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import networkx as nx
 
@@ -97,6 +97,12 @@ class StateGraph:
             for edge in edges:
                 graph.add_edge(number[world], number[edge.target], label=describe_action(edge.action))
         return graph
+
+
+def without_timeouts(graph: StateGraph) -> StateGraph:
+    """The same graph without the steps in which a follower's or candidate's election timer fires."""
+    edges = {world: [e for e in out if e.obligation[0] != "timeout"] for world, out in graph.edges.items()}
+    return replace(graph, edges=edges)
 
 
 def build(

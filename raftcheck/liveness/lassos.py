@@ -56,15 +56,18 @@ def fair_components(graph: StateGraph, within: set[World]) -> Iterable[set[World
 
 
 def lasso_to(graph: StateGraph, component: set[World], within: set[World],
-             must_visit: Callable[[World, Edge], bool] | None) -> Lasso | None:
-    """A lasso from a place where faults may stop, through `within`, to a fair cycle in `component`.
+             must_visit: Callable[[World, Edge], bool] | None,
+             may_stop: Callable[[World], bool] | None = None) -> Lasso | None:
+    """A lasso from a place where faults may stop (one `may_stop` accepts, if given), through `within`, to a fair
+    cycle in `component`.
 
     The cycle starts with a loop through an edge `must_visit` accepts (any
     edge if None), then adds a loop through an edge for each obligation
     enabled on the cycle but not yet taken, until none is left: a fair cycle,
     far shorter than one through every edge of the component.
     """
-    stem = _path(graph, [w for w in graph.starts if w in within], component, within)
+    sources = [w for w in graph.starts if w in within and (may_stop is None or may_stop(w))]
+    stem = _path(graph, sources, component, within)
     if stem is None:
         return None
     first, path = stem

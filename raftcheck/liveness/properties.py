@@ -19,13 +19,20 @@ LEADER, BOOTSTRAP = Role.LEADER, Role.BOOTSTRAP
 
 
 class LivenessProperty(NamedTuple):
-    """`holds(nodes)` for a state property, `holds(before, action, after)` for a step property."""
+    """`holds(nodes)` for a state property, `holds(before, action, after)` for a step property.
+
+    `given`: the property is asked only of runs whose faults stop in a state
+    where it holds. `timeouts`: whether followers' and candidates' election
+    timers fire once faults stop (see fairness).
+    """
 
     name: str
     form: Literal["eventually", "eventually_always"]
     holds: Callable[..., bool]
     on_steps: bool
     explanation: str
+    given: Callable[[Nodes], bool] | None = None
+    timeouts: bool = True
 
 
 def latest_config(nodes: Nodes) -> tuple[str, ...]:
@@ -56,6 +63,12 @@ def _no_outsider_campaigns(before: Nodes, action: Action, after: Nodes) -> bool:
     return True
 
 
+def _leader_leaving(nodes: Nodes) -> bool:
+    """A leader in the highest term has appended a configuration that leaves it out."""
+    top = max(n.current_term for n in nodes)
+    return any(n.role is LEADER and n.current_term == top and n.id not in n.config for n in nodes)
+
+
 def _commits_everywhere(nodes: Nodes) -> bool:
     members = set(latest_config(nodes))
     commits = {n.commit_index for n in nodes if n.id in members}
@@ -76,4 +89,9 @@ LIVENESS_PROPERTIES: tuple[LivenessProperty, ...] = (
                      "From some point on no server outside the newest configuration starts an election."),
     LivenessProperty("CommitsReachEveryMember", "eventually_always", _commits_everywhere, False,
                      "From some point on every member of the newest configuration has the same commit index."),
+    LivenessProperty("LeaderHandsOver", "eventually", _serving_leader, False,
+                     "A leader that removes itself is followed by a member of the new configuration as leader "
+                     "without any election timeout: asked where faults stop while such a leader is in office, "
+                     "with followers' and candidates' timers never firing.",
+                     given=_leader_leaving, timeouts=False),
 )

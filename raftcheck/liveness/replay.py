@@ -21,11 +21,12 @@ from raftcheck.model.cluster import RaftClusterModel, World
 LAPS = 3
 
 
-def follow(model: RaftClusterModel, world: World, path: Sequence[tuple[Action, World]]) -> list[tuple[Action, World]] | None:
+def follow(model: RaftClusterModel, world: World, path: Sequence[tuple[Action, World]],
+           timeouts: bool = True) -> list[tuple[Action, World]] | None:
     """Concrete steps from `world` that track `path` (each action's kind, and each target's quotient)."""
     steps = []
     for wanted, target in path:
-        for step in fair_steps(model, world):
+        for step in fair_steps(model, world, timeouts):
             if _same_kind(step.action, wanted) and quotient(step.successor, model.universe) == target:
                 steps.append((step.action, step.successor))
                 world = step.successor
@@ -35,11 +36,12 @@ def follow(model: RaftClusterModel, world: World, path: Sequence[tuple[Action, W
     return steps
 
 
-def repeats(model: RaftClusterModel, world: World, cycle: Sequence[tuple[Action, World]], laps: int = LAPS) -> bool:
+def repeats(model: RaftClusterModel, world: World, cycle: Sequence[tuple[Action, World]], laps: int = LAPS,
+            timeouts: bool = True) -> bool:
     """The cycle (actions and the quotients they lead to) runs `laps` more times from `world`, ending in its class."""
     home = quotient(world, model.universe)
     for _ in range(laps):
-        steps = follow(model, world, cycle)
+        steps = follow(model, world, cycle, timeouts)
         if steps is None or (steps and quotient(steps[-1][1], model.universe) != home):
             return False
         if steps:
@@ -86,34 +88,46 @@ def lasso_problem(model: RaftClusterModel, name: str, worlds: Sequence[World], a
     prop = next((p for p in LIVENESS_PROPERTIES if p.name == name), None)
     if prop is None:
         return f"{name!r} is not a liveness property", None
+    nodes = tuple(model.universe.node_states[n] for n in worlds[0].nodes)
+    if prop.given is not None and not prop.given(nodes):
+        return f"{name} is not asked of the state after step {first_step}", None
     for number, action in enumerate(actions):
-        if action not in [step.action for step in fair_steps(model, worlds[number])]:
-            return (f"step {first_step + number + 1} is not a fault-free step (a fault, a request, "
-                    "or a timer while messages are in flight or heartbeats arrive)"), None
+        if action not in [step.action for step in fair_steps(model, worlds[number], prop.timeouts)]:
+            timers = "a timer while messages are in flight or heartbeats arrive" if prop.timeouts else \
+                "an election timeout, which this property does not allow"
+            return f"step {first_step + number + 1} is not a fault-free step (a fault, a request, or {timers})", None
     u = model.universe
     if quotient(worlds[loop_start], u) != quotient(worlds[-1], u):
         return "the loop does not come back to the state it started in (up to terms and log indexes)", None
     cycle = [(actions[i], quotient(worlds[i + 1], u)) for i in range(loop_start, len(actions))]
-    if not repeats(model, worlds[-1], cycle):
+    if not repeats(model, worlds[-1], cycle, timeouts=prop.timeouts):
         return f"the loop does not run {LAPS} more laps", None
-    neglected = _neglected(model, [quotient(w, u) for w in worlds[loop_start:]], actions[loop_start:])
+    neglected = _neglected(model, [quotient(w, u) for w in worlds[loop_start:]], actions[loop_start:], prop.timeouts)
     if neglected is not None:
         return f"the loop is not fair: {neglected} is possible on it but never taken", None
     how = broken_on_loop(prop, model, list(worlds), actions, loop_start, 0)
     if how is None:
         return f"{name} holds on this lasso", None
-    lap = f"steps {first_step + loop_start + 1} to {first_step + len(actions)}" if len(actions) > loop_start else \
-        f"the state after step {first_step + loop_start}"
-    return None, (f"faults stop after step {first_step}, then {lap} repeat for ever "
-                  f"(checked for {LAPS} more laps, terms and log indexes growing); {how}")
+    if len(actions) == loop_start:
+        timers = "" if prop.timeouts else " without an election timeout"
+        return None, (f"faults stop after step {first_step}, and after step {first_step + loop_start} no fault-free "
+                      f"step is possible{timers}: the cluster stays there for ever; {how}")
+    return None, (f"faults stop after step {first_step}, then steps {first_step + loop_start + 1} to "
+                  f"{first_step + len(actions)} repeat for ever (checked for {LAPS} more laps, terms and log "
+                  f"indexes growing); {how}")
 
 
-def _neglected(model: RaftClusterModel, states: list[World], actions: Sequence[Action]) -> str | None:
-    """A step the loop (its quotient states, the last equal to the first) enables somewhere but never takes."""
+def _neglected(model: RaftClusterModel, states: list[World], actions: Sequence[Action], timeouts: bool) -> str | None:
+    """A step the loop (its quotient states, the last equal to the first) enables somewhere but never takes.
+
+    A loop of no steps stutters in its one state, which then must enable none.
+    """
     enabled: dict[tuple[str, int], Action] = {}
     taken = set()
+    for step in fair_steps(model, states[0], timeouts) if not actions else ():
+        enabled.setdefault(step.obligation, step.action)
     for here, action, there in zip(states, actions, states[1:]):
-        for step in fair_steps(model, here):
+        for step in fair_steps(model, here, timeouts):
             enabled.setdefault(step.obligation, step.action)
             if _same_kind(step.action, action) and quotient(step.successor, model.universe) == there:
                 taken.add(step.obligation)
