@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from msgspec.structs import replace
 
 from raftcheck.checker.api import check
+from raftcheck.checker.runner import run_spec
 from raftcheck.checker.spec import Scenario, Spec, feature_runs, load_spec, spec_of
 from raftcheck.checker.trace import load_trace, replay, trace_document
 from raftcheck.cli import main
@@ -18,6 +19,7 @@ from raftcheck.core import (
     AppendEntriesRequest,
     Entry,
     Noop,
+    RequestVoteRequest,
     RequestVoteResponse,
     Role,
     Tick,
@@ -167,6 +169,15 @@ def followers_ignore_the_leader_commit(state, message):
     return handle(state, message)
 
 
+def pre_candidate_keeps_its_leader(state, message):
+    """etcd-io/etcd#8334 (raft-rs#84): a follower that times out into PreVote still believes in its old leader, so
+    it refuses its peers' pre-votes as if it heard from that leader."""
+    after, out = handle(state, message)
+    if after.role is not Role.LEADER and any(type(m) is RequestVoteRequest and m.pre_vote for m in out):
+        after = replace(after, leader_id=state.leader_id)
+    return after, out
+
+
 LIVENESS_MUTANTS = [
     (never_grants_votes, "LeaderElected"),
     (leader_sends_no_heartbeats, "LeaderStaysElected"),
@@ -186,6 +197,14 @@ def test_a_core_that_stays_safe_but_stops_making_progress_breaks_liveness(handle
     result = check(from_flat_spec(small((prop,))), handler=handler)
     assert result.verdict == "violation" and result.invariant == prop, result.found
     assert replay(result.trace, handler).confirms
+
+
+def test_pre_candidates_that_keep_their_leader_never_elect_one_once_it_is_cut_off():
+    """The spec passes in the `check --quick` gate; with the PreVote/CheckQuorum interaction bug it is a lasso."""
+    spec = load_spec(SPECS / "liveness_isolated_leader_prevote.toml")
+    result = run_spec(spec, handler=pre_candidate_keeps_its_leader)
+    assert result.verdict == "violation" and result.invariant == "LeaderStaysElected", result.found
+    assert replay(result.trace, pre_candidate_keeps_its_leader).confirms
 
 
 # ---- settings, traces and the command line ----------------------------------
