@@ -148,8 +148,9 @@ def advance_commit(state: NodeState, out: list[Message]) -> NodeState:
 
 
 def handle_client_request(state: NodeState, message: ClientRequest, out: list[Message]) -> NodeState:
-    if state.role is not LEADER or handing_over(state):
-        hint = None if handing_over(state) else state.leader_id
+    leaving = handing_over(state)
+    if state.role is not LEADER or leaving:
+        hint = None if leaving else state.leader_id
         out.append(ClientResponse(state.id, message.src, message.seq, Status.NOT_LEADER, None, hint))
         return state
     for client, seq, op, result in state.sessions:

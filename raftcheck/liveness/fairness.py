@@ -34,6 +34,7 @@ from raftcheck.model.actions import Action, Deliver, FireTimer
 from raftcheck.model.cluster import RaftClusterModel, World
 
 LEADER = Role.LEADER
+TIMEOUT = "timeout"  # the obligation kind of a follower's or candidate's timer; a leader's is "heartbeat"
 
 
 class FairStep(NamedTuple):
@@ -62,7 +63,7 @@ def fair_steps(model: RaftClusterModel, world: World, timeouts: bool = True) -> 
             if state.role is LEADER:
                 steps.append(FairStep(("heartbeat", position), FireTimer(model.names[position]), fired[position]))
             elif timeouts and state.id not in covered:
-                steps.append(FairStep(("timeout", position), FireTimer(model.names[position]), fired[position]))
+                steps.append(FairStep((TIMEOUT, position), FireTimer(model.names[position]), fired[position]))
     previous = None
     for message in world.network:
         if message != previous:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 import networkx as nx
 
 from raftcheck.core import NodeState
-from raftcheck.liveness.fairness import fair_steps
+from raftcheck.liveness.fairness import TIMEOUT, fair_steps
 from raftcheck.liveness.properties import LivenessProperty
 from raftcheck.liveness.quotient import quotient
 from raftcheck.model.actions import Action
@@ -101,7 +101,7 @@ class StateGraph:
 
 def without_timeouts(graph: StateGraph) -> StateGraph:
     """The same graph without the steps in which a follower's or candidate's election timer fires."""
-    edges = {world: [e for e in out if e.obligation[0] != "timeout"] for world, out in graph.edges.items()}
+    edges = {world: [e for e in out if e.obligation[0] != TIMEOUT] for world, out in graph.edges.items()}
     return replace(graph, edges=edges)
 
 

@@ -124,8 +124,8 @@ def _neglected(model: RaftClusterModel, states: list[World], actions: Sequence[A
     """
     enabled: dict[tuple[str, int], Action] = {}
     taken = set()
-    for step in fair_steps(model, states[0], timeouts) if not actions else ():
-        enabled.setdefault(step.obligation, step.action)
+    if not actions:
+        enabled = {step.obligation: step.action for step in fair_steps(model, states[0], timeouts)}
     for here, action, there in zip(states, actions, states[1:]):
         for step in fair_steps(model, here, timeouts):
             enabled.setdefault(step.obligation, step.action)
