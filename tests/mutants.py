@@ -5,6 +5,7 @@ Each is a `handle` with one classic implementation bug; the checker must find it
 
 from msgspec.structs import replace
 
+from raftcheck.core.lifecycle import restart
 from raftcheck.core.membership import change_refusal
 from raftcheck.core.state import CatchUp
 from raftcheck.core import (
@@ -210,3 +211,10 @@ def leader_commits_what_it_appends(state, message):
     if after.role is Role.LEADER and type(message) is ClientRequest and len(after.log) > len(state.log):
         after = replace(after, commit_index=len(after.log))
     return after, out
+
+
+def restart_keeps_a_joiner_waiting(state):
+    """A restart that puts a server booted in Bootstrap mode back in it, whatever its log says: a joined member
+    that never votes again (mutmut's `log.names_member` 3 did this)."""
+    after = restart(state)
+    return replace(after, role=Role.BOOTSTRAP) if state.bootstrap else after

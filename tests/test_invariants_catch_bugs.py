@@ -19,6 +19,7 @@ from raftcheck import Spec, load_spec
 from raftcheck.checker.trace import load_trace, replay
 from raftcheck.cli import main
 from raftcheck.core import RULE_DESCRIPTIONS
+from raftcheck.model.actions import Restart
 from raftcheck.properties import ALL_INVARIANTS
 from raftcheck.settings import from_flat
 
@@ -168,8 +169,21 @@ def test_a_snapshot_install_that_keeps_a_conflicting_suffix_breaks_log_terms_ord
     assert not replay(outcome.trace).confirms, "the real core discards the suffix"
 
 
+def test_a_restart_that_keeps_a_member_in_bootstrap_mode_breaks_named_nodes_leave_bootstrap(monkeypatch):
+    """A restart is not a step of `handle`, so only the state invariant sees it; a CI spec reaches it."""
+    monkeypatch.setattr(raftcheck.model.cluster, "restart", mutants.restart_keeps_a_joiner_waiting)
+    spec = load_spec(SPECS / "membership_writes_and_crashes.toml")
+    outcome = raftcheck.check(spec)
+    assert outcome.verdict == "violation" and outcome.invariant == "NamedNodesLeaveBootstrap"
+    assert isinstance(outcome.trace.actions[-1], Restart)
+    assert replay(outcome.trace).confirms
+    monkeypatch.undo()
+    assert not replay(outcome.trace).confirms, "the real restart makes a named server a Follower"
+
+
 def test_every_invariant_is_caught_by_some_spec_or_mutant():
     caught = {spec.expected_invariant for spec in violation_specs() if not spec.settings.check.liveness}
+    caught.add("NamedNodesLeaveBootstrap")  # by a restart mutant, above
     assert caught | {case.split("/")[0] for case in MUTANTS} == set(ALL_INVARIANTS)
 
 

@@ -6,7 +6,9 @@ early may vote or time out before it is a member; one that stays in it after
 being added is a member that never votes, so its configuration's majorities
 are one server short. Checked on every step of every node, with the
 configuration the step leaves it with (after a snapshot install, the
-snapshot's).
+snapshot's). A restart is not a step of `handle`, so the state invariant
+`NamedNodesLeaveBootstrap` covers it: no node waits in Bootstrap mode with a
+configuration that names it, however it got there.
 """
 
 from __future__ import annotations
@@ -27,6 +29,13 @@ def bootstrap_waits_to_be_named(before: NodeState, message: Any, after: NodeStat
     if after.role is not Role.BOOTSTRAP and not named:
         return (f"{after.id} left Bootstrap mode as a {after.role.value} with a configuration that does not name "
                 f"it: {_set(after.config)}")
+    return None
+
+
+def waits_though_named(node: NodeState) -> str | None:
+    """A node in Bootstrap mode holds no configuration that names it (after a restart as after a step)."""
+    if node.role is Role.BOOTSTRAP and node.id in node.config:
+        return f"{node.id} is in Bootstrap mode with a configuration that names it: {_set(node.config)}"
     return None
 
 

@@ -166,6 +166,16 @@ def restart_from_snapshot(before: ClusterView, after: ClusterView) -> str | None
     return None
 
 
+def joiner_restarts_from_snapshot(before: ClusterView, after: ClusterView) -> str | None:
+    """A server that joined in Bootstrap mode and learned of it from a snapshot crashes and restarts: it must
+    come back a member, not waiting to be named again. (Only a restart forgets a leader in the same term.)"""
+    for old, new, index in zip(before.nodes, after.nodes, after.snapshots):
+        if (old is not new and new.bootstrap and index > 0 and old.role is Role.FOLLOWER and old.leader_id is not None
+                and new.leader_id is None and new.current_term == old.current_term and new.log == old.log):
+            return f"{new.id}, which joined, restarted from its snapshot up to {index}"
+    return None
+
+
 def _changed(before: ClusterView, after: ClusterView) -> list[tuple[NodeState, NodeState]]:
     return [(old, new) for old, new in zip(before.nodes, after.nodes) if old is not new]
 
@@ -189,4 +199,5 @@ RAFT_GOALS: tuple[Goal, ...] = (
     Goal("LogCompacted", log_compacted),
     Goal("SnapshotInstalled", snapshot_installed, on_steps=True),
     Goal("RestartFromSnapshot", restart_from_snapshot, on_steps=True),
+    Goal("JoinerRestartsFromSnapshot", joiner_restarts_from_snapshot, on_steps=True),
 )

@@ -12,7 +12,7 @@ from itertools import combinations
 from raftcheck.core import ConfigChange, Entry, NodeState, Role
 from raftcheck.model.checks import Invariant
 from raftcheck.model.cluster import ClusterView
-from raftcheck.properties.bootstrap import bootstrap_waits_to_be_named
+from raftcheck.properties.bootstrap import bootstrap_waits_to_be_named, waits_though_named
 from raftcheck.properties.inductive import (
     candidates_vote_for_themselves,
     commit_within_log,
@@ -157,6 +157,12 @@ def _missing_committed_entry(leader: NodeState, committed: tuple[Entry, ...], te
     return None
 
 
+def named_nodes_leave_bootstrap(view: ClusterView) -> str | None:
+    """No node waits in Bootstrap mode with a configuration that names it, whether a step or a restart left it
+    there (a member that never votes leaves its configuration's majorities one server short)."""
+    return first_node_failing(view, waits_though_named)
+
+
 def _config_jump(node: NodeState) -> str | None:
     configs = _configs_in(node.log)
     for (i, old), (j, new) in zip(configs, configs[1:]):
@@ -190,6 +196,7 @@ RAFT_INVARIANTS: tuple[Invariant, ...] = (
     Invariant("MembershipRepliesAreTruthful", membership_replies_are_truthful, on_replies=True),
     Invariant("SnapshotsAreFaithful", snapshots_are_faithful, on_replies=True),
     Invariant("BootstrapWaitsToBeNamed", bootstrap_waits_to_be_named, on_replies=True),
+    Invariant("NamedNodesLeaveBootstrap", named_nodes_leave_bootstrap),
 )
 
 ALL_INVARIANTS = tuple(invariant.name for invariant in RAFT_INVARIANTS)
