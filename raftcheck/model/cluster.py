@@ -166,7 +166,8 @@ class RaftClusterModel:
         self.transition_properties += self._reply_properties
         goals = select(goal_catalogue, settings.check.goals, "check.goals") if settings.check.goals else []
         self.goals = [Property(g.name, lambda world, check=g.check: check(self.view(world))) for g in goals if not g.on_steps]
-        self.step_goals = [TransitionProperty(g.name, StepGoal(self.view, g.check).check) for g in goals if g.on_steps]
+        self.step_goals = [TransitionProperty(g.name, StepGoal(self.view, g.check, g.reads_network).check)
+                           for g in goals if g.on_steps]
 
     def _properties(self, invariants: list[Invariant]) -> tuple[list[Property], list[TransitionProperty]]:
         states = [i for i in invariants if i.on_states]
@@ -196,16 +197,17 @@ class RaftClusterModel:
 
     def first_broken_step(self, before: World, action: Action, after: World) -> tuple[str, str] | None:
         """The first of `transition_properties` a step breaks: step invariants read only nodes, so a step that
-        changes none skips them all at once; reply checks cost nothing until some step was faulty."""
+        changes none skips them all at once; reply checks are skipped until some step was faulty."""
         if before.nodes != after.nodes:
             for prop in self._node_step_properties:
                 message = prop.check(before, action, after)
                 if message is not None:
                     return prop.name, message
-        for prop in self._reply_properties:
-            message = prop.check(before, action, after)
-            if message is not None:
-                return prop.name, message
+        if self.universe.faulty:
+            for prop in self._reply_properties:
+                message = prop.check(before, action, after)
+                if message is not None:
+                    return prop.name, message
         return None
 
     def _reply_check(self, faults: dict[tuple[int, int], str]):

@@ -66,6 +66,7 @@ class Universe:
         self.reply_faults: list[dict[tuple[int, int], str]] = [{} for _ in reply_checks]
         # Steps where the handler raised: a faulty core is a finding with a counterexample, not a crash.
         self.raised: dict[tuple[int, int], str] = {}
+        self.faulty = False  # whether any step so far raised or broke a reply check: until then none can fail
 
     # ---- interning --------------------------------------------------------
 
@@ -112,6 +113,7 @@ class Universe:
                 state, outgoing = self._handler(before, received)
             except Exception as error:  # noqa: BLE001 - any exception of the core under test is the finding
                 self.raised[key] = f"{before.id} raised {type(error).__name__}: {error} on {type(received).__name__}"
+                self.faulty = True
                 state, outgoing = before, ()
             sent = tuple(self.message(m) for m in outgoing if getattr(m, "dst", None) in self.position)
             state = self._normalize(state)
@@ -120,6 +122,7 @@ class Universe:
                 fault = check(before, self.messages[message], state, outgoing)
                 if fault is not None:
                     faults[key] = fault
+                    self.faulty = True
         return cached
 
     # ---- stable fingerprints, per renaming --------------------------------

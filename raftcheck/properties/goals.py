@@ -192,7 +192,7 @@ RAFT_GOALS: tuple[Goal, ...] = (
     Goal("CatchUpTimesOut", catch_up_times_out, on_steps=True),
     Goal("RemovedLeaderStepsDown", removed_leader_steps_down, on_steps=True),
     Goal("RemovedServerLearnsItIsOut", removed_server_learns_it_is_out),
-    Goal("LeadershipHandedOver", leadership_handed_over, on_steps=True),
+    Goal("LeadershipHandedOver", leadership_handed_over, on_steps=True, reads_network=True),
     Goal("RestartWithAcknowledgedEntries", restart_with_acknowledged_entries, on_steps=True),
     Goal("StaleLeaderDeposed", stale_leader_deposed, on_steps=True),
     Goal("UncommittedEntryOverwritten", uncommitted_entry_overwritten, on_steps=True),
