@@ -36,6 +36,7 @@ CHEAPEST_FIRST = {
     "step_down_on_higher_term+rules": 9_310,
     "leader_noop_on_election": 10_243,
     "build_cluster_through_bootstrap": 14_686,
+    "client_reuses_a_seq": 17_205,
     "build_cluster_with_service_features": 39_326,
     "vote_once_per_term+rules": 20_697,
     "check_prev_log_term": 31_107,

@@ -97,6 +97,10 @@ class Bounds(Section):
     client_requests: Annotated[int, _help("Client writes one execution may make.", ge=0)] = 1
     client_reads: Annotated[int, _help("Reads (through the log) a second client may make.", ge=0)] = 0
     client_retries: Annotated[int, _help("Times the writing client may resend a write it made.", ge=0)] = 0
+    client_reuses: Annotated[
+        int, _help("Times the writing client may send a different write under a seq it used (a misbehaving "
+                   "client, which must be refused).", ge=0),
+    ] = 0
     client_targets: Annotated[
         Literal["any", "leaders"],
         _help('Which nodes clients ask: "any" (as real clients do; followers answer not_leader) or "leaders".'),

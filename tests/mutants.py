@@ -218,3 +218,12 @@ def restart_keeps_a_joiner_waiting(state):
     that never votes again (mutmut's `log.names_member` 3 did this)."""
     after = restart(state)
     return replace(after, role=Role.BOOTSTRAP) if state.bootstrap else after
+
+
+def seq_reuse_answered_with_the_cached_result(state, message):
+    """A leader that refuses a reused seq but answers with the result of the command cached under it (mutmut's
+    `handle_client_request` 41, the one safety survivor of session 11's sample)."""
+    after, out = handle(state, message)
+    cached = {(client, seq): result for client, seq, _, result in state.sessions}
+    return after, [replace(m, result=cached.get((m.dst, m.seq))) if type(m) is ClientResponse
+                   and m.status is Status.SEQ_REUSED else m for m in out]

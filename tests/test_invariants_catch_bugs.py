@@ -70,6 +70,10 @@ MUTANTS = {
         mutants.session_cache_ignores_the_client,
         dict(client_requests=1, client_reads=1, max_term=1, max_log=4, max_in_flight=4),
     ),
+    "ClientRepliesAreTruthful/reuse": (
+        mutants.seq_reuse_answered_with_the_cached_result,
+        dict(nodes=2, client_requests=1, client_reuses=1, max_term=1, max_log=4, max_in_flight=3),
+    ),
     "ClientRepliesAreTruthful/redirect": (
         mutants.redirect_names_itself,
         dict(client_requests=1, max_term=1, max_in_flight=4),

@@ -24,6 +24,7 @@ from raftcheck.model.actions import (
     AddServer,
     ClientRead,
     ClientRetry,
+    ClientReuse,
     ClientWrite,
     CutLink,
     Deliver,
@@ -90,6 +91,8 @@ def short_action(action: Action) -> str:
             return f"{node}: client reads x (read {seq})"
         case ClientRetry(node, seq):
             return f"{node}: client retries x=v{seq}"
+        case ClientReuse(node, seq):
+            return f"{node}: client reuses seq {seq} for x=w{seq}"
         case AddServer(node, server):
             return f"{node}: AddServer {server}"
         case RemoveServer(node, server):

@@ -70,6 +70,15 @@ class ClientRetry(_Action):
     seq: int
 
 
+class ClientReuse(_Action):
+    """The writing client sends a different write under `seq`, which it already used: a misbehaving client,
+    whom a leader must answer `seq_reused` (thesis 6.3 sessions), neither applying the write nor answering it
+    with the other command's result."""
+
+    node: str
+    seq: int
+
+
 class AddServer(_Action):
     node: str
     server: str
@@ -81,6 +90,6 @@ class RemoveServer(_Action):
 
 
 Action = (
-    FireTimer | TickOnce | Deliver | Drop | Duplicate | Restart | CutLink | ClientWrite | ClientRead | ClientRetry | AddServer
-    | RemoveServer
+    FireTimer | TickOnce | Deliver | Drop | Duplicate | Restart | CutLink | ClientWrite | ClientRead | ClientRetry
+    | ClientReuse | AddServer | RemoveServer
 )

@@ -36,6 +36,7 @@ from raftcheck.model.actions import (
     AddServer,
     ClientRead,
     ClientRetry,
+    ClientReuse,
     ClientWrite,
     Deliver,
     Drop,
@@ -56,7 +57,7 @@ CLIENT = "client"
 _MASK = (1 << 64) - 1
 
 # positions in World.used; CUT holds the links cut so far, one bit per pair of node positions (`_link_bit`)
-CLIENTS, CHANGES, CRASHES, DROPS, DUPLICATES, READS, RETRIES, CHANGE_RETRIES, CUT = range(9)
+CLIENTS, CHANGES, CRASHES, DROPS, DUPLICATES, READS, RETRIES, CHANGE_RETRIES, REUSES, CUT = range(10)
 READER = "reader"
 
 
@@ -150,7 +151,7 @@ class RaftClusterModel:
         members = [s for s in initial if s.commit_index]
         committed = tuple(self.universe.log[self.universe.node(members[0])]) if members else ()
         self._initial = World(
-            tuple(self.universe.node(s) for s in initial), (), (0,) * 9, (), committed, (0,) * len(committed)
+            tuple(self.universe.node(s) for s in initial), (), (0,) * (CUT + 1), (), committed, (0,) * len(committed)
         )
         self._tick = self.universe.message(Tick())
         self._committed_fps: dict[tuple[tuple[int, ...], int], int] = {}
@@ -302,6 +303,8 @@ class RaftClusterModel:
             requests.append((ClientRead(name, used[READS] + 1), READS))
         if used[RETRIES] < budgets.client_retries:
             requests += [(ClientRetry(name, seq), RETRIES) for seq in range(1, used[CLIENTS] + 1)]
+        if used[REUSES] < budgets.client_reuses:
+            requests += [(ClientReuse(name, seq), REUSES) for seq in range(1, used[CLIENTS] + 1)]
         config = self.universe.node_states[world.nodes[position]].config
         if used[CHANGES] < budgets.membership_changes:
             for server in self.names:
@@ -568,6 +571,8 @@ def request_of(action: Action) -> Message:
     kind = type(action)
     if kind is ClientWrite or kind is ClientRetry:
         return ClientRequest(CLIENT, action.node, action.seq, _write(action.seq))
+    if kind is ClientReuse:
+        return ClientRequest(CLIENT, action.node, action.seq, ("set", "x", f"w{action.seq}"))
     if kind is ClientRead:
         return ClientRequest(READER, action.node, action.seq, ("get", "x"))
     if kind is AddServer:

@@ -21,6 +21,7 @@ from raftcheck.model.actions import (
     AddServer,
     ClientRead,
     ClientRetry,
+    ClientReuse,
     ClientWrite,
     CutLink,
     Deliver,
@@ -41,6 +42,7 @@ NODE_STEPS: dict[str, tuple[type, str]] = {
     "client_write": (ClientWrite, "node"),
     "client_read": (ClientRead, "node"),
     "client_retry": (ClientRetry, "node"),
+    "client_reuse": (ClientReuse, "node"),
     "add_server": (AddServer, "server"),
     "remove_server": (RemoveServer, "server"),
 }

@@ -66,6 +66,18 @@ def retried_write_committed_twice(view: ClusterView) -> str | None:
     return None
 
 
+def reused_seq_committed(view: ClusterView) -> str | None:
+    """A different write under a seq already used is committed after the first: sessions must refuse it."""
+    first: dict[tuple[str, int], object] = {}
+    for index, entry in enumerate(view.committed, 1):
+        command = entry.payload
+        if type(command) is ClientCommand:
+            op = first.setdefault((command.client, command.seq), command.op)
+            if op != command.op:
+                return f"seq {command.seq} of {command.client} reused for another write, committed at index {index}"
+    return None
+
+
 def read_committed(view: ClusterView) -> str | None:
     """A read goes through the log and commits."""
     for index, entry in enumerate(view.committed, 1):
@@ -187,6 +199,7 @@ RAFT_GOALS: tuple[Goal, ...] = (
     Goal("CommittedWriteSurvivesLeaderChange", committed_write_survives_leader_change),
     Goal("RetriedWriteCommittedTwice", retried_write_committed_twice),
     Goal("ReadCommitted", read_committed),
+    Goal("ReusedSeqCommitted", reused_seq_committed),
     Goal("MembershipChangeCommitted", membership_change_committed),
     Goal("SecondCatchUpRound", second_catch_up_round),
     Goal("CatchUpTimesOut", catch_up_times_out, on_steps=True),
