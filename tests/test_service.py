@@ -13,12 +13,14 @@ import urllib.request
 import aiohttp
 import pytest
 
-from raftcheck.core import ClientCommand, ConfigChange, Entry, NodeParams, Noop, Tick, ticks_until_timer
+from raftcheck.checker.validation import read_runs, validate_runs
+from raftcheck.core import ClientCommand, ConfigChange, Entry, NodeParams, Noop, Tick, TimeoutNow, ticks_until_timer
+from raftcheck.recording import Step, read_records
 from raftcheck.service.auth import PeerKey
 from raftcheck.service.client import ServiceClient
 from raftcheck.service.node import NodeService
 from raftcheck.service.storage import DurableStore, StorageError
-from service_cluster import SECRET
+from service_cluster import SECRET, LocalCluster
 
 
 def test_cluster_built_one_server_at_a_time_serves_reads_and_writes_through_any_node(cluster):
@@ -81,6 +83,41 @@ def test_a_removed_server_that_keeps_running_learns_it_is_out_and_disturbs_no_on
     # It cannot disturb anyone without raising its own term. (The members' terms and roles are not asserted:
     # under CheckQuorum a leader whose follower stalls for a check period steps down, as it should.)
     assert after[third]["term"] == before[third] and after[third]["role"] != "leader", "the removed server campaigned"
+
+
+def test_a_leader_that_removes_itself_hands_over_to_a_member(tmp_path):
+    """Leadership transfer over the service's own transport: the removed leader sends TimeoutNow to a member
+    holding its whole log, which then wins the next term (without the feature the members would wait out an
+    election timeout and no TimeoutNow would be sent). The recorded run passes trace validation."""
+    cluster = LocalCluster(tmp_path, record=tmp_path / "records")
+    try:
+        first, second, third = cluster.build_three()
+        assert cluster.client(first, "set", "before", "removal").returncode == 0
+        term = status_of(first)["term"]
+        removed = cluster.client(first, "remove-server", first)
+        assert removed.returncode == 0, removed.stderr
+        statuses = wait_for_a_leader_among(second, third)
+        assert cluster.client(second, "get", "before").stdout.strip() == "removal"
+        assert cluster.client(third, "set", "after", "removal").returncode == 0
+    finally:
+        cluster.close()
+    leader = next(address for address in (second, third) if statuses[address]["role"] == "leader")
+    print(f"{leader} leads term {statuses[leader]['term']} (was {term}); {statuses[leader]['configuration']}")
+    assert first not in statuses[leader]["configuration"] and statuses[leader]["term"] > term
+    received = [r.input for r in read_records(tmp_path / "records" / f"{leader.replace(':', '_')}.jsonl")
+                if type(r) is Step]
+    assert any(type(m) is TimeoutNow and m.src == first for m in received), "the new leader got no TimeoutNow"
+    assert validate_runs(read_runs(tmp_path / "records")).ok
+
+
+def wait_for_a_leader_among(*addresses: str, seconds: float = 10) -> dict:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        statuses = {address: status_of(address) for address in addresses}
+        if any(status["role"] == "leader" for status in statuses.values()):
+            return statuses
+        time.sleep(0.02)
+    pytest.fail(f"no leader among {addresses}: {statuses}")
 
 
 def post(address, path, body: bytes, headers: dict | None = None):
