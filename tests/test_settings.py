@@ -79,7 +79,27 @@ SPEC_ERRORS = [
     ("start = [{ deliver = \"Pigeon\" }]\n", "start[0]: deliver: unknown message type 'Pigeon'"),
     ("start = [{ deliver = \"RequestVoteRequest\", term = \"two\" }]\n", "term = 'two' is not a int"),
     ("start = [\"n1: timer fires\"]\n", "start[0]: expected object, got str"),
+    ("start = [{ deliver = \"AppendEntriesRequest\", entries = \"some\" }]\n",
+     "entries = 'some': a sequence field is matched by its length, a whole number"),
 ]
+
+
+def test_a_start_step_tells_a_heartbeat_from_an_append_by_how_many_entries_it_carries(tmp_path):
+    """A heartbeat and the append after it have the same previous index: only their entries tell them apart."""
+    steps = ('{ timer = "n1" }, { deliver = "RequestVoteRequest", dst = "n2" }, { deliver = "RequestVoteResponse" },'
+             ' { deliver = "AppendEntriesRequest", dst = "n2" }, { deliver = "AppendEntriesResponse" },'
+             ' { timer = "n1" }, { client_write = "n1" }, ')
+    spec = tmp_path / "steps.toml"
+
+    def outcome(last: str) -> str:
+        spec.write_text(f"start = [{steps}{last}]\n[failures]\ndrops = 1\n[bounds]\nmax_in_flight = 8\n")
+        return run("check", spec, "--max-states", "10").output
+
+    both = outcome('{ drop = "AppendEntriesRequest", dst = "n2" }')
+    assert "matches several steps" in both and "entries = 0" in both and "entries = 1" in both
+    assert "is not possible there" in outcome('{ drop = "AppendEntriesRequest", dst = "n2", entries = 2 }')
+    for entries in (0, 1):
+        assert "partial (reached max_states" in outcome(f'{{ drop = "AppendEntriesRequest", dst = "n2", entries = {entries} }}')
 
 
 @pytest.mark.parametrize("content, expected", SPEC_ERRORS)

@@ -67,7 +67,18 @@ class StepPattern(NamedTuple):
         if self.message is None:
             return True
         message = action.message
-        return type(message) is self.message and all(getattr(message, n) == v for n, v in self.message_fields)
+        return type(message) is self.message and all(_field_matches(message, n, v) for n, v in self.message_fields)
+
+
+class Length(NamedTuple):
+    """A pattern value for a sequence field (`entries = 0` is a heartbeat): how many items it holds."""
+
+    items: int
+
+
+def _field_matches(message: Any, name: str, value: Any) -> bool:
+    field = getattr(message, name)
+    return len(field) == value.items if type(value) is Length else field == value
 
 
 def parse_step(table: Mapping[str, Any]) -> StepPattern:
@@ -95,7 +106,8 @@ def describe_step(action: Action) -> dict[str, Any]:
         kind = next(k for k, cls in MESSAGE_STEPS.items() if cls is type(action))
         message = action.message
         fields = {name: getattr(message, name) for name in message.__struct_fields__}
-        return {kind: type(message).__name__, **{k: v for k, v in fields.items() if isinstance(v, _SCALARS)}}
+        return {kind: type(message).__name__,
+                **{k: v if isinstance(v, _SCALARS) else len(v) for k, v in fields.items() if _shown(v)}}
     kind, subject = next((k, s) for k, (cls, s) in NODE_STEPS.items() if cls is type(action))
     fields = {name: getattr(action, name) for name in action.__struct_fields__ if name != subject}
     return {kind: getattr(action, subject), **fields}
@@ -115,18 +127,32 @@ def matching(pattern: StepPattern, actions: Iterable[Action]) -> list[Action]:
     return found
 
 
+def _shown(value: Any) -> bool:
+    return isinstance(value, (*_SCALARS, tuple))
+
+
 def _checked_fields(cls: type, fields: dict[str, Any], what: str) -> tuple[tuple[str, Any], ...]:
     types = typing.get_type_hints(cls)
     checked = []
     for name, value in fields.items():
+        if name in types and _is_sequence_type(types[name]):
+            if type(value) is not int or value < 0:
+                raise ValueError(f"{what}: {name} = {value!r}: a sequence field is matched by its length, "
+                                 "a whole number")
+            checked.append((name, Length(value)))
+            continue
         if name not in types or not _is_scalar_type(types[name]):
-            known = [n for n in cls.__struct_fields__ if _is_scalar_type(types[n])]
+            known = [n for n in cls.__struct_fields__ if _is_scalar_type(types[n]) or _is_sequence_type(types[n])]
             raise ValueError(f"{what}: no field {name!r} to match; fields: {', '.join(known)}")
         try:
             checked.append((name, msgspec.convert(value, types[name], strict=True)))
         except msgspec.ValidationError:
             raise ValueError(f"{what}: {name} = {value!r} is not a {_type_name(types[name])}") from None
     return tuple(checked)
+
+
+def _is_sequence_type(annotation: Any) -> bool:
+    return typing.get_origin(annotation) is tuple
 
 
 def _is_scalar_type(annotation: Any) -> bool:
