@@ -25,8 +25,8 @@ def test_each_spec_is_a_test_and_a_failure_shows_the_timeline(pytester):
     result.assert_outcomes(passed=2, failed=1)
     result.stdout.fnmatch_lines([
         "*FAIL expects_a_pass_wrongly*violation of LogMatching (expected pass)*",
-        "*deliver AppendEntries n1->n2 t3*",
-        "LogMatching violated: n1 and n2 agree on the term of entry 3*",
+        "*deliver AppendEntries n3->n1 t3*",
+        "LogMatching violated: n1 and n3 agree on the term of entry 3*",
     ])
     cases = ET.parse(pytester.path / "report.xml").getroot().iter("testcase")
     properties = {case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")} for case in cases}
