@@ -135,7 +135,7 @@ def test_raftcheck_check_passes_the_gate_on_the_shipped_specs(gate):
     featured = {f"{spec.name}+{spec.feature}" for spec in specs if spec.ci and spec.feature}
     assert set(report) == {spec.name for spec in specs if spec.ci} | proven | featured
     assert len(featured) >= 2 and all(report[name]["verdict"] == "pass" for name in featured)
-    assert len(proven) >= 11
+    assert len(proven) >= 15
     assert all(entry["matches"] for entry in report.values())
     assert all(report[name]["verdict"] == "pass" and report[name]["disabled_rules"] == [] for name in proven)
 
