@@ -40,6 +40,7 @@ CHEAPEST_FIRST = {
     "leader_noop_on_election": 10_243,
     "build_cluster_through_bootstrap": 14_686,
     "client_reuses_a_seq": 17_205,
+    "tick_mode_election_and_write": 212_365,
     "build_cluster_with_service_features": 39_326,
     "vote_once_per_term+rules": 20_697,
     "follower_commit_to_last_new_entry+rules": 16_416,
