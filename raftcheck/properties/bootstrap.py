@@ -19,23 +19,23 @@ from typing import Any
 from raftcheck.core import NodeState, Role
 
 
-def bootstrap_waits_to_be_named(before: NodeState, message: Any, after: NodeState, sent: Sequence[Any]) -> str | None:
-    """A Bootstrap node leaves the mode exactly when its configuration first names it."""
-    if before.role is not Role.BOOTSTRAP:
-        return None
-    named = after.id in after.config
-    if after.role is Role.BOOTSTRAP and named:
-        return f"{after.id} stays in Bootstrap mode with a configuration that names it: {_set(after.config)}"
-    if after.role is not Role.BOOTSTRAP and not named:
-        return (f"{after.id} left Bootstrap mode as a {after.role.value} with a configuration that does not name "
-                f"it: {_set(after.config)}")
-    return None
-
-
 def waits_though_named(node: NodeState) -> str | None:
     """A node in Bootstrap mode holds no configuration that names it (after a restart as after a step)."""
     if node.role is Role.BOOTSTRAP and node.id in node.config:
         return f"{node.id} is in Bootstrap mode with a configuration that names it: {_set(node.config)}"
+    return None
+
+
+def bootstrap_waits_to_be_named(before: NodeState, message: Any, after: NodeState, sent: Sequence[Any]) -> str | None:
+    """A Bootstrap node leaves the mode exactly when its configuration first names it."""
+    if before.role is not Role.BOOTSTRAP:
+        return None
+    stuck = waits_though_named(after)
+    if stuck:
+        return stuck
+    if after.role is not Role.BOOTSTRAP and after.id not in after.config:
+        return (f"{after.id} left Bootstrap mode as a {after.role.value} with a configuration that does not name "
+                f"it: {_set(after.config)}")
     return None
 
 
