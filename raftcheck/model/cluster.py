@@ -572,7 +572,7 @@ def request_of(action: Action) -> Message:
     if kind is ClientWrite or kind is ClientRetry:
         return ClientRequest(CLIENT, action.node, action.seq, _write(action.seq))
     if kind is ClientReuse:
-        return ClientRequest(CLIENT, action.node, action.seq, ("set", "x", f"w{action.seq}"))
+        return ClientRequest(CLIENT, action.node, action.seq, _other_write(action.seq))
     if kind is ClientRead:
         return ClientRequest(READER, action.node, action.seq, ("get", "x"))
     if kind is AddServer:
@@ -583,6 +583,11 @@ def request_of(action: Action) -> Message:
 def _write(seq: int) -> tuple[str, ...]:
     """The client's seq-th write: each sets x to a value that names it."""
     return ("set", "x", f"v{seq}")
+
+
+def _other_write(seq: int) -> tuple[str, ...]:
+    """A write other than the seq-th, which a misbehaving client sends under the same seq."""
+    return ("set", "x", f"w{seq}")
 
 
 def _same(state: NodeState) -> NodeState:
