@@ -272,7 +272,15 @@ def test_jobs_run_specs_in_processes_of_their_own_with_the_same_results_in_the_s
     assert run("check", SPECS / QUICK[0], "--jobs", "2", "--ray-address", "127.0.0.1:1").exit_code == 2
 
 
-def test_a_spec_that_cannot_run_stops_a_parallel_check_with_its_one_line_error():
-    result = CliRunner().invoke(main, ["check", str(SPECS / "commit_current_term_only.toml"), str(SPECS / QUICK[0]),
-                                       "--jobs", "2", "--feature", "pre_vote"])
-    assert result.exit_code == 2 and "matches several steps" in result.stderr  # its prefix needs PreVote off
+def test_a_spec_whose_start_does_not_fit_is_reported_and_the_others_still_run(tmp_path):
+    result = CliRunner().invoke(main, ["check", str(SPECS / "commit_current_term_only.toml"), str(SPECS / QUICK[2]),
+                                       "--jobs", "2", "--feature", "pre_vote", "--json", str(tmp_path / "r.json")])
+    assert result.exit_code == 2, result.output  # its prefix needs PreVote off
+    assert "ERR  commit_current_term_only " in result.stdout and "matches several steps" in result.stdout
+    report = {spec["name"]: spec for spec in json.loads((tmp_path / "r.json").read_text())["specs"]}
+    assert report["build_cluster_through_bootstrap"]["verdict"] == "pass"
+    assert report["build_cluster_through_bootstrap"]["error"] is None
+    assert "matches several steps" in report["commit_current_term_only"]["error"]
+    assert report["commit_current_term_only"]["matches"] is False
+
+

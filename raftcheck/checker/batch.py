@@ -11,7 +11,7 @@ from __future__ import annotations
 import multiprocessing
 from collections.abc import Callable, Iterator
 
-from raftcheck.checker.runner import Result, run_spec
+from raftcheck.checker.runner import Result, run_or_refuse
 from raftcheck.checker.spec import Spec
 
 
@@ -19,8 +19,9 @@ def run_specs(specs: list[Spec], jobs: int, run_here: Callable[[Spec], Result]) 
     """Each spec's result in the order of `specs`; up to `jobs` run at once, in forked worker processes.
 
     `run_here` runs a spec in this process (with progress reporting, or on Ray): every spec when `jobs` is 1,
-    and the ones whose own search uses several processes. An error in one spec (or the consumer stopping)
-    stops the workers at once rather than after the specs still queued.
+    and the ones whose own search uses several processes. A spec whose start cannot be played is reported
+    as its "error" result; any other error in one spec (or the consumer stopping) stops the workers at
+    once rather than after the specs still queued.
     """
     shared = [spec for spec in specs if spec.settings.check.workers <= 1]
     if jobs <= 1 or len(shared) <= 1:
@@ -28,7 +29,7 @@ def run_specs(specs: list[Spec], jobs: int, run_here: Callable[[Spec], Result]) 
         return
     pool = multiprocessing.get_context("fork").Pool(min(jobs, len(shared)))
     try:
-        pending = {id(spec): pool.apply_async(run_spec, (spec,)) for spec in shared}
+        pending = {id(spec): pool.apply_async(run_or_refuse, (spec,)) for spec in shared}
         for spec in specs:
             running = pending.get(id(spec))
             yield running.get() if running is not None else run_here(spec)

@@ -22,6 +22,7 @@ def json_report(outcomes: list[Result]) -> dict:
                 "expected": outcome.expected,
                 "verdict": result.verdict,
                 "matches": outcome.matches,
+                "error": outcome.error,
                 "invariant": outcome.invariant,
                 "message": result.violation.message if result.violation else None,
                 "states": result.states,
@@ -56,8 +57,8 @@ def junit_document(outcomes: list[Result]) -> bytes:
         "testsuite",
         name="raftcheck",
         tests=str(len(outcomes)),
-        failures=str(sum(not o.matches for o in outcomes)),
-        errors="0",
+        failures=str(sum(not o.matches and o.error is None for o in outcomes)),
+        errors=str(sum(o.error is not None for o in outcomes)),
         time=f"{sum(o.search.seconds for o in outcomes):.3f}",
     )
     for outcome in outcomes:
@@ -65,7 +66,9 @@ def junit_document(outcomes: list[Result]) -> bytes:
             suite, "testcase", classname="raftcheck.specs", name=outcome.spec.name, time=f"{outcome.search.seconds:.3f}"
         )
         summary = f"expected {outcome.expected}, found {outcome.found}"
-        if not outcome.matches:
+        if outcome.error is not None:
+            ET.SubElement(case, "error", message=outcome.error)
+        elif not outcome.matches:
             failure = ET.SubElement(case, "failure", message=summary)
             failure.text = outcome.search.violation.message if outcome.search.violation else summary
         ET.SubElement(case, "system-out").text = (
@@ -78,6 +81,8 @@ def junit_document(outcomes: list[Result]) -> bytes:
 def result_line(result: Result, show_expectation: bool = True) -> str:
     """One line per spec: the mark, the verdict (and what was expected if it differs), and the search's numbers."""
     r = result.search
+    if result.error is not None:
+        return f"ERR  {result.spec.name:<36} {result.found}"
     mark = ("ok  " if result.matches else "FAIL") if show_expectation else ""
     expectation = f" (expected {result.expected})" if show_expectation and not result.matches else ""
     goals = f", goals {len(r.goals) - len(r.unreached_goals)}/{len(r.goals)}" if r.goals else ""

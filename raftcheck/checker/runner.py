@@ -41,6 +41,11 @@ class Result:
         return self.search.verdict
 
     @property
+    def error(self) -> str | None:
+        """Why the spec could not run at all (its start does not fit its settings), if it could not."""
+        return self.search.stopped_because if self.verdict == "error" else None
+
+    @property
     def invariant(self) -> str | None:
         return self.search.violation.property if self.search.violation else None
 
@@ -61,6 +66,8 @@ class Result:
 
     @property
     def found(self) -> str:
+        if self.error is not None:
+            return f"error: {self.error}"
         if self.verdict == "violation":
             return f"violation of {self.invariant}"
         if self.verdict == "partial":
@@ -104,6 +111,19 @@ def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = ha
         result.violation.shift(len(prefix))
         trace = trace_of(settings, result.violation)
     return Result(spec, result, trace, graph if keep_graph else None)
+
+
+def run_or_refuse(spec: Spec, progress: Progress | None = None, ray_address: str | None = None) -> Result:
+    """run_spec, but a start that cannot be played is this spec's "error" verdict rather than the end of a batch.
+
+    A spec set run with an override (`--feature pre_vote`, say) may hold
+    scripted starts that the override makes impossible; the other specs still
+    run, and the one that could not is reported with its one-line reason.
+    """
+    try:
+        return run_spec(spec, progress, ray_address=ray_address)
+    except SpecError as error:
+        return Result(spec, SearchResult("error", 0, 0, 0, 0.0, stopped_because=str(error)), None)
 
 
 def _simulation(model: RaftClusterModel, spec: Spec, handler: Handler, limits: Limits, progress: Progress | None,

@@ -13,7 +13,7 @@ from rich.console import Console
 from raftcheck.checker.batch import run_specs
 from raftcheck.checker.progress import progress_reporter
 from raftcheck.checker.reports import json_document, junit_document, result_line
-from raftcheck.checker.runner import Result, run_spec
+from raftcheck.checker.runner import Result, run_or_refuse, run_spec
 from raftcheck.checker.sequence_view import counterexample_page
 from raftcheck.checker.spec import Scenario, Spec, feature_runs, load_spec, proofs, spec_of, spec_paths
 from raftcheck.checker.timeline import short_action, short_node, timeline_lines, timeline_table
@@ -74,7 +74,8 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
           jobs, local_ray, ray_address, **limits) -> None:
     """Run specs (default: the repository's specs/) and compare each verdict with its expectation.
 
-    Exit status: 0 when every verdict matches, 1 when one does not, 2 on bad input.
+    Exit status: 0 when every verdict matches, 1 when one does not, 2 on bad input (including a spec
+    whose start cannot be played with the settings given: it is reported, and the other specs still run).
     """
     check_output_path(json_path, "--json")
     check_output_path(junit_path, "--junit")
@@ -100,7 +101,7 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
 
     def run_here(spec: Spec) -> Result:
         with progress_reporter(log, spec.name) as progress:
-            return run_spec(spec, progress, ray_address=ray_address)
+            return run_or_refuse(spec, progress, ray_address=ray_address)
 
     running = run_specs(specs, jobs, run_here)
     try:
@@ -115,12 +116,14 @@ def check(targets, json_path, junit_path, trace_dir, html_dir, quick, show_count
     if junit_path:
         write_output(junit_path, junit_document(results))
     mismatched = [r.spec.name for r in results if not r.matches]
+    refused = sum(r.error is not None for r in results)
     out.print(
         f"{len(results)} specs, {len(results) - len(mismatched)} as expected, {len(mismatched)} not"
+        + (f" ({refused} could not start)" if refused else "")
         + (f": {', '.join(mismatched)}" if mismatched else ""),
         markup=False,
     )
-    sys.exit(1 if mismatched else 0)
+    sys.exit(2 if refused else 1 if mismatched else 0)
 
 
 def _report(result: Result, out: Console, show_counterexamples: bool, trace_dir: str | None,
