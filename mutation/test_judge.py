@@ -46,6 +46,7 @@ CHEAPEST_FIRST = {
     "follower_commit_to_last_new_entry+rules": 16_416,
     "commit_current_term_only+rules": 20_165,
     "check_prev_log_term+rules": 26_073,
+    "config_change_waits_for_term_commit_lost_entry": 46_441,
     "catch_up_rounds": 56_541,
     "log_up_to_date_check+rules": 57_187,
     "truncate_only_on_conflict+rules": 57_187,

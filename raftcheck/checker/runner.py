@@ -21,7 +21,7 @@ from raftcheck.model.steps import describe_step, matching, step_text
 from raftcheck.model.universe import Handler
 from raftcheck.properties import raft_model
 from raftcheck.search import Limits, SearchResult, breadth_first, depth_first
-from raftcheck.search.model import Progress
+from raftcheck.search.model import Progress, Violation
 from raftcheck.search.parallel import parallel_breadth_first
 from raftcheck.search.shrink import shortest_nearby, shrink
 from raftcheck.search.simulate import Walks, simulate, walks_in_parallel
@@ -86,7 +86,10 @@ def run_spec(spec: Spec, progress: Progress | None = None, handler: Handler = ha
     """
     settings = spec.settings
     model = raft_model(settings, handler)
-    prefix = start_at(model, spec)
+    prefix, broken_in_start = start_at(model, spec)
+    if broken_in_start is not None:
+        found = SearchResult("violation", len(prefix) + 1, len(prefix), len(prefix), 0.0, violation=broken_in_start)
+        return Result(spec, found, trace_of(settings, broken_in_start))
     check = settings.check
     limits = Limits(settings.bounds.max_depth, check.max_states, check.max_seconds)
     graph = None
@@ -180,10 +183,15 @@ def collector_paused() -> Iterator[None]:
         gc.unfreeze()
 
 
-def start_at(model: RaftClusterModel, spec: Spec) -> list[Action]:
-    """Play the spec's start steps, each of which must match exactly one possible action."""
+def start_at(model: RaftClusterModel, spec: Spec) -> tuple[list[Action], Violation | None]:
+    """Play the spec's start steps, each of which must match exactly one possible action.
+
+    Each step is checked like a searched one: a start that breaks an invariant
+    stops there and returns that violation, since the search would never see
+    a violation that the state it starts from has already left behind.
+    """
     world = model.initial_states()[0]
-    prefix = []
+    prefix: list[Action] = []
     for number, pattern in enumerate(spec.start):
         successors = dict(model.successors(world))
         found = matching(pattern, successors)
@@ -195,8 +203,11 @@ def start_at(model: RaftClusterModel, spec: Spec) -> list[Action]:
             raise SpecError(f"{spec.where}start[{number}]: {step} {problem}; possible: {listed}")
         action = found[0]
         prefix.append(action)
-        world = successors[action]
+        before, world = world, successors[action]
+        broken = model.first_broken_step(before, action, world) or model.first_broken(world)
+        if broken is not None:
+            return prefix, Violation(broken[0], broken[1], 0, list(prefix))
     if prefix and model.beyond_bounds(world) is not None:
         raise SpecError(f"{spec.where}start: the steps lead beyond the bounds; raise them")
     model.start_from(world)
-    return prefix
+    return prefix, None
