@@ -1,6 +1,6 @@
 """Each switch spec without its scripted prefix: simulation (seconds, shrunk length) against BFS (shortest length).
 
-    .venv/bin/python benchmarks/simulate_switch_specs.py [--seconds 60] [--all-invariants] [--seed S] [SPEC ...]
+    .venv/bin/python benchmarks/simulate_switch_specs.py [--seconds 60] [--all-invariants] [--seed S] [--workers N] [SPEC ...]
 
 Prints a Markdown table for README. Not run in CI: up to two minutes a spec. With --all-invariants every
 invariant is checked, not only the spec's own, and the first one to break counts (the inductive invariants
@@ -35,7 +35,8 @@ def without_prefix(path: Path, **settings):
 @click.option("--seconds", default=60.0, show_default=True, help="Budget per spec and per mode.")
 @click.option("--all-invariants", is_flag=True, help="Check every invariant; any violation counts.")
 @click.option("--seed", default=0, show_default=True, help="The simulation's seed (its walks, and so its luck).")
-def main(names: tuple[str, ...], seconds: float, all_invariants: bool, seed: int) -> None:
+@click.option("--workers", default=1, show_default=True, help="Processes that share the simulation's walks.")
+def main(names: tuple[str, ...], seconds: float, all_invariants: bool, seed: int, workers: int) -> None:
     paths = [SPECS / f"{name}.toml" for name in names] or sorted(SPECS.glob("*.toml"))
     extra = {"invariants": ALL_INVARIANTS} if all_invariants else {}
     found_column = " invariant broken |" if all_invariants else ""
@@ -49,8 +50,9 @@ def main(names: tuple[str, ...], seconds: float, all_invariants: bool, seed: int
         broken = set()
         for mode in ("simulate", "bfs"):
             started = time.perf_counter()
+            shared = {"workers": workers} if mode == "simulate" else {}
             result = without_prefix(path, search=mode, walks=10**6, walk_steps=300, max_seconds=seconds, seed=seed,
-                                    **extra)
+                                    **shared, **extra)
             took = time.perf_counter() - started
             if result.matches or (all_invariants and result.verdict == "violation"):
                 row += [f"{took:.1f}", str(len(result.trace.actions))]
