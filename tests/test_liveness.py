@@ -144,6 +144,15 @@ def test_a_correct_cluster_elects_a_leader_that_stays_and_commits_everywhere():
     assert result.search.states > 1000
 
 
+def test_a_member_cut_off_for_good_from_the_leader_is_not_asked_to_learn_its_commits():
+    """The old leader of liveness_isolated_leader is cut off from both followers for good: no leader can ever
+    tell it what is committed, so CommitsReachEveryMember leaves it out rather than failing by definition."""
+    spec = load_spec(SPECS / "liveness_isolated_leader.toml")
+    result = check(spec, liveness=("CommitsReachEveryMember",), features=("check_quorum",))
+    assert result.verdict == "pass", result.found
+    assert result.search.states > 10_000
+
+
 def from_flat_spec(values: dict) -> Spec:
     return Spec("liveness", "", from_flat(values))
 

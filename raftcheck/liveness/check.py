@@ -59,11 +59,14 @@ def _lassos(model: RaftClusterModel, graph: StateGraph, prop: LivenessProperty, 
     def nodes_of(world: World) -> tuple:
         return tuple(node_states[n] for n in world.nodes)
 
+    def holds(world: World) -> bool:
+        return prop.holds(nodes_of(world), model.links_cut(world))
+
     if not prop.timeouts:
         graph = without_timeouts(graph)
     may_stop = None if prop.given is None else (lambda world: prop.given(nodes_of(world)))
     if prop.form == "eventually":
-        within = {w for w in expanded if not prop.holds(nodes_of(w))}
+        within = {w for w in expanded if not holds(w)}
         for component in fair_components(graph, within):
             lasso = lasso_to(graph, component, within, None, may_stop)
             if lasso is not None:
@@ -75,9 +78,9 @@ def _lassos(model: RaftClusterModel, graph: StateGraph, prop: LivenessProperty, 
                 return not edge.kept[index]
         else:
             def bad(world, edge):
-                return not prop.holds(nodes_of(world))
+                return not holds(world)
         inside = [(w, e) for w in component for e in graph.edges[w] if e.target in component]
-        stutters = not inside and step is None and not prop.holds(nodes_of(next(iter(component))))
+        stutters = not inside and step is None and not holds(next(iter(component)))
         if stutters or any(bad(w, e) for w, e in inside):
             lasso = lasso_to(graph, component, expanded, None if stutters else bad, may_stop)
             if lasso is not None:

@@ -3,7 +3,7 @@
 Each property is "eventually P" (some state after the last fault satisfies
 P) or "eventually always P" (from some point on, every state, or every step,
 satisfies P). They read only what the quotient keeps: roles, configurations,
-and the order of terms and indexes.
+the order of terms and indexes, and the links cut for good.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from raftcheck.core import NodeState, Role
 from raftcheck.model.actions import Action, FireTimer
 
 Nodes = tuple[NodeState, ...]
+Links = frozenset[frozenset[str]]  # links cut for good, each as the pair of node names it joined
 LEADER, BOOTSTRAP = Role.LEADER, Role.BOOTSTRAP
 
 
 class LivenessProperty(NamedTuple):
-    """`holds(nodes)` for a state property, `holds(before, action, after)` for a step property.
+    """`holds(nodes, links_cut)` for a state property, `holds(before, action, after)` for a step property.
 
     `given`: the property is asked only of runs whose faults stop in a state
     where it holds. `timeouts`: whether followers' and candidates' election
@@ -41,11 +42,11 @@ def latest_config(nodes: Nodes) -> tuple[str, ...]:
     return newest.config
 
 
-def _serving_leader(nodes: Nodes) -> bool:
+def _serving_leader(nodes: Nodes, links_cut: Links) -> bool:
     return any(n.role is LEADER and n.id in n.config for n in nodes)
 
 
-def _one_leader(nodes: Nodes) -> bool:
+def _one_leader(nodes: Nodes, links_cut: Links) -> bool:
     return sum(n.role is LEADER for n in nodes) <= 1
 
 
@@ -69,8 +70,13 @@ def _leader_leaving(nodes: Nodes) -> bool:
     return any(n.role is LEADER and n.current_term == top and n.id not in n.config for n in nodes)
 
 
-def _commits_everywhere(nodes: Nodes) -> bool:
+def _commits_everywhere(nodes: Nodes, links_cut: Links) -> bool:
+    """Members agree on the commit index, leaving out those cut off from the leader: only leaders send it."""
     members = set(latest_config(nodes))
+    leaders = [n for n in nodes if n.role is LEADER]
+    if leaders:
+        leader = max(leaders, key=lambda n: n.current_term).id
+        members -= {m for m in members if frozenset((leader, m)) in links_cut}
     commits = {n.commit_index for n in nodes if n.id in members}
     return len(commits) <= 1
 
@@ -88,7 +94,8 @@ LIVENESS_PROPERTIES: tuple[LivenessProperty, ...] = (
     LivenessProperty("RemovedServersStopCampaigning", "eventually_always", _no_outsider_campaigns, True,
                      "From some point on no server outside the newest configuration starts an election."),
     LivenessProperty("CommitsReachEveryMember", "eventually_always", _commits_everywhere, False,
-                     "From some point on every member of the newest configuration has the same commit index."),
+                     "From some point on every member of the newest configuration has the same commit index, "
+                     "but for members cut off for good from the leader of the highest term, which no leader can reach."),
     LivenessProperty("LeaderHandsOver", "eventually", _serving_leader, False,
                      "A leader that removes itself is followed by a member of the new configuration as leader "
                      "without any election timeout: asked where faults stop while such a leader is in office, "

@@ -57,8 +57,9 @@ def broken_on_loop(prop: LivenessProperty, model: RaftClusterModel, states: list
     always P": P fails somewhere on the loop (in a state, or on a step).
     """
     nodes = [tuple(model.universe.node_states[n] for n in world.nodes) for world in states]
+    cuts = [model.links_cut(world) for world in states]
     if prop.form == "eventually":
-        if any(prop.holds(n) for n in nodes[stable_from:]):
+        if any(prop.holds(n, cut) for n, cut in zip(nodes[stable_from:], cuts[stable_from:])):
             return None
         return "it never holds once faults stop"
     if prop.on_steps:
@@ -67,7 +68,7 @@ def broken_on_loop(prop: LivenessProperty, model: RaftClusterModel, states: list
                 return f"step {number - loop_start + 1} of every lap breaks it"
         return None
     for number in range(loop_start, len(nodes)):
-        if not prop.holds(nodes[number]):
+        if not prop.holds(nodes[number], cuts[number]):
             return f"it fails {number - loop_start} steps into every lap"
     return None
 

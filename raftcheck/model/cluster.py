@@ -243,6 +243,15 @@ class RaftClusterModel:
         """Search from `world` (reached by a scripted prefix) instead of the boot state."""
         self._initial = world
 
+    def links_cut(self, world: World) -> frozenset[frozenset[str]]:
+        """The links cut so far, each as the pair of node names it joined."""
+        cut = world.used[CUT]
+        if not cut:
+            return frozenset()
+        names = self.names
+        return frozenset(frozenset((names[a], names[b])) for a in range(len(names)) for b in range(a + 1, len(names))
+                         if cut & _link_bit(a, b))
+
     def beyond_bounds(self, world: World) -> str | None:
         bounds = self.settings.bounds
         u = self.universe
