@@ -82,8 +82,12 @@ class Failures(Section):
     drops: Annotated[int, _help("How many messages one execution may lose.", ge=0)] = 0
     duplicates: Annotated[int, _help("How many messages one execution may duplicate.", ge=0)] = 0
     link_cuts: Annotated[
-        int, _help("Links between two nodes that may fail for good, both ways, in one execution (partitions; "
+        int, _help("Links between two nodes that may fail, both ways, in one execution (partitions; "
                    "turns symmetry off).", ge=0)
+    ] = 0
+    link_heals: Annotated[
+        int, _help("Cut links that may heal again in one execution (a partition that ends; each cut and heal "
+                   "counts against its budget).", ge=0)
     ] = 0
 
 

@@ -31,6 +31,7 @@ from raftcheck.model.actions import (
     Drop,
     Duplicate,
     FireTimer,
+    HealLink,
     RemoveServer,
     Restart,
     TickOnce,
@@ -84,7 +85,9 @@ def short_action(action: Action) -> str:
         case Restart(node):
             return f"{node}: crash and restart"
         case CutLink(node, peer):
-            return f"link {node}-{peer} fails for good"
+            return f"link {node}-{peer} fails"
+        case HealLink(node, peer):
+            return f"link {node}-{peer} heals"
         case ClientWrite(node, seq):
             return f"{node}: client writes x=v{seq}"
         case ClientRead(node, seq):

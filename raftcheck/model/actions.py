@@ -42,8 +42,15 @@ class Restart(_Action):
 
 
 class CutLink(_Action):
-    """The link between `node` and `peer` fails for good, both ways: what is in flight on it is lost, and
-    nothing sent over it arrives (a partial partition, or with enough cuts a full one)."""
+    """The link between `node` and `peer` fails, both ways, until it heals (if ever): what is in flight on it
+    is lost, and nothing sent over it arrives (a partial partition, or with enough cuts a full one)."""
+
+    node: str
+    peer: str
+
+
+class HealLink(_Action):
+    """The cut link between `node` and `peer` works again: a partition that ends. What was lost stays lost."""
 
     node: str
     peer: str
@@ -90,6 +97,6 @@ class RemoveServer(_Action):
 
 
 Action = (
-    FireTimer | TickOnce | Deliver | Drop | Duplicate | Restart | CutLink | ClientWrite | ClientRead | ClientRetry
-    | ClientReuse | AddServer | RemoveServer
+    FireTimer | TickOnce | Deliver | Drop | Duplicate | Restart | CutLink | HealLink | ClientWrite | ClientRead
+    | ClientRetry | ClientReuse | AddServer | RemoveServer
 )

@@ -45,6 +45,7 @@ from raftcheck.model.actions import (
     RemoveServer,
     Restart,
     CutLink,
+    HealLink,
     TickOnce,
 )
 from raftcheck.model.checks import Goal, Invariant, NetworkCheck, StateChecks, StepCheck, StepGoal, select
@@ -56,8 +57,8 @@ from raftcheck.settings import Settings
 CLIENT = "client"
 _MASK = (1 << 64) - 1
 
-# positions in World.used; CUT holds the links cut so far, one bit per pair of node positions (`_link_bit`)
-CLIENTS, CHANGES, CRASHES, DROPS, DUPLICATES, READS, RETRIES, CHANGE_RETRIES, REUSES, CUT = range(10)
+# positions in World.used; CUT holds the links cut now, one bit per pair of node positions (`_link_bit`)
+CLIENTS, CHANGES, CRASHES, DROPS, DUPLICATES, READS, RETRIES, CHANGE_RETRIES, REUSES, HEALS, CUT = range(11)
 READER = "reader"
 
 
@@ -244,7 +245,7 @@ class RaftClusterModel:
         self._initial = world
 
     def links_cut(self, world: World) -> frozenset[frozenset[str]]:
-        """The links cut so far, each as the pair of node names it joined."""
+        """The links cut now, each as the pair of node names it joined."""
         cut = world.used[CUT]
         if not cut:
             return frozenset()
@@ -292,11 +293,18 @@ class RaftClusterModel:
                 revived = u.node(self.normalize(restart(u.node_states[node])))
                 nodes = world.nodes[:position] + (revived,) + world.nodes[position + 1 :]
                 yield Restart(names[position]), world._replace(nodes=nodes, used=_spend(used, CRASHES))
-        if used[CUT].bit_count() < failures.link_cuts:
+        # A healed link's cut still counts: the cuts made are those in place plus those healed.
+        if used[CUT].bit_count() + used[HEALS] < failures.link_cuts:
             for first, second in combinations(range(len(names)), 2):
                 bit = _link_bit(first, second)
                 if not used[CUT] & bit:
                     yield CutLink(names[first], names[second]), self._cut(world, bit)
+        if used[CUT] and used[HEALS] < failures.link_heals:
+            for first, second in combinations(range(len(names)), 2):
+                bit = _link_bit(first, second)
+                if used[CUT] & bit:
+                    healed = used[:HEALS] + (used[HEALS] + 1, used[CUT] & ~bit) + used[CUT + 1 :]
+                    yield HealLink(names[first], names[second]), world._replace(used=healed)
         for position, node in enumerate(world.nodes):
             if self._any_target or u.is_leader[node]:
                 yield from self._requests_at(world, position)
@@ -335,7 +343,7 @@ class RaftClusterModel:
             message = u.message(action.message)
             return world.nodes[u.destination[message]], message
         position = u.position.get(getattr(action, "node", None))
-        if position is None or type(action) is Restart or type(action) is CutLink:
+        if position is None or type(action) in (Restart, CutLink, HealLink):
             return None
         node = world.nodes[position]
         if type(action) is FireTimer:
