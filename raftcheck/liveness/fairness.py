@@ -1,7 +1,7 @@
 """The steps a cluster takes once faults stop, and the fairness each of them is owed.
 
-After the last fault (loss, duplication, crash, client or membership
-request) only two kinds of step remain, and the model assumes partial
+After the last fault (loss, duplication, crash, a link that fails or heals,
+a client or membership request) only two kinds of step remain, and the model assumes partial
 synchrony from then on, as Raft's timing requirement does (broadcast time
 well below the election timeout):
 
