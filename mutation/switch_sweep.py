@@ -11,12 +11,13 @@ shipped spec set would miss in a real implementation.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
-import raftcheck
+from raftcheck.checker.runner import run_or_refuse
 from raftcheck.core import RULE_DESCRIPTIONS
-from raftcheck.errors import SpecError
+from raftcheck.settings import from_flat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_judge import CHEAPEST_FIRST, ci_specs  # noqa: E402
@@ -33,10 +34,10 @@ def main(switches: list[str]) -> int:
         for spec in passing:
             cap = 4 * CHEAPEST_FIRST.get(spec.name, 250_000)
             disabled = (rule, "commit_current_term_only") if rule == "leader_noop_on_election" else (rule,)
-            try:
-                result = raftcheck.check(spec, disabled_rules=disabled, max_states=cap)
-            except SpecError as error:  # a scripted start that the switch makes impossible or ambiguous
-                print(f"  ({spec.name} skipped: {error})", flush=True)
+            settings = from_flat({"disabled_rules": disabled, "max_states": cap}, spec.settings)
+            result = run_or_refuse(dataclasses.replace(spec, settings=settings))
+            if result.error is not None:  # a scripted start that the switch makes impossible or ambiguous
+                print(f"  ({spec.name} skipped: {result.error})", flush=True)
                 continue
             if result.verdict == "violation":
                 found = (spec.name, result.invariant, result.search.depth, result.search.states)
