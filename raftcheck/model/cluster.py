@@ -11,6 +11,7 @@ search strategy.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from itertools import combinations, groupby, permutations, product
 from typing import NamedTuple
 
@@ -246,12 +247,7 @@ class RaftClusterModel:
 
     def links_cut(self, world: World) -> frozenset[frozenset[str]]:
         """The links cut now, each as the pair of node names it joined."""
-        cut = world.used[CUT]
-        if not cut:
-            return frozenset()
-        names = self.names
-        return frozenset(frozenset((names[a], names[b])) for a in range(len(names)) for b in range(a + 1, len(names))
-                         if cut & _link_bit(a, b))
+        return _links_named(self.names, world.used[CUT])
 
     def beyond_bounds(self, world: World) -> str | None:
         bounds = self.settings.bounds
@@ -294,17 +290,16 @@ class RaftClusterModel:
                 nodes = world.nodes[:position] + (revived,) + world.nodes[position + 1 :]
                 yield Restart(names[position]), world._replace(nodes=nodes, used=_spend(used, CRASHES))
         # A healed link's cut still counts: the cuts made are those in place plus those healed.
-        if used[CUT].bit_count() + used[HEALS] < failures.link_cuts:
+        can_cut = used[CUT].bit_count() + used[HEALS] < failures.link_cuts
+        can_heal = used[CUT] and used[HEALS] < failures.link_heals
+        if can_cut or can_heal:
             for first, second in combinations(range(len(names)), 2):
                 bit = _link_bit(first, second)
                 if not used[CUT] & bit:
-                    yield CutLink(names[first], names[second]), self._cut(world, bit)
-        if used[CUT] and used[HEALS] < failures.link_heals:
-            for first, second in combinations(range(len(names)), 2):
-                bit = _link_bit(first, second)
-                if used[CUT] & bit:
-                    healed = used[:HEALS] + (used[HEALS] + 1, used[CUT] & ~bit) + used[CUT + 1 :]
-                    yield HealLink(names[first], names[second]), world._replace(used=healed)
+                    if can_cut:
+                        yield CutLink(names[first], names[second]), self._cut(world, bit)
+                elif can_heal:
+                    yield HealLink(names[first], names[second]), self._heal(world, bit)
         for position, node in enumerate(world.nodes):
             if self._any_target or u.is_leader[node]:
                 yield from self._requests_at(world, position)
@@ -455,6 +450,11 @@ class RaftClusterModel:
                         if not bit & _link_bit(u.position[u.messages[m].src], u.destination[m]))
         cut = world.used[CUT] | bit
         return world._replace(network=network, used=world.used[:CUT] + (cut,) + world.used[CUT + 1 :])
+
+    def _heal(self, world: World, bit: int) -> World:
+        """`world` with one cut link working again, one heal spent."""
+        used = world.used
+        return world._replace(used=used[:HEALS] + (used[HEALS] + 1, used[CUT] & ~bit) + used[CUT + 1 :])
 
     def _with_network(self, world: World, network: tuple[int, ...], spend: int) -> World:
         return world._replace(network=network, used=_spend(world.used, spend))
@@ -614,6 +614,13 @@ def _same(state: NodeState) -> NodeState:
 def faults_that_last(used: tuple[int, ...]) -> tuple[int, ...]:
     """`used` with the spent budgets forgotten and the cut links kept: what still shapes a run after its faults."""
     return (0,) * CUT + (used[CUT],)
+
+
+@lru_cache(maxsize=1024)
+def _links_named(names: tuple[str, ...], cut: int) -> frozenset[frozenset[str]]:
+    """The links of the bits in `cut`, by node names: computed once per set of cuts, not once per state."""
+    return frozenset(frozenset((names[a], names[b])) for a, b in combinations(range(len(names)), 2)
+                     if cut & _link_bit(a, b))
 
 
 def _link_bit(a: int, b: int) -> int:
