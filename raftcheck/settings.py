@@ -92,7 +92,9 @@ class Failures(Section):
 
 
 class Bounds(Section):
-    max_term: Annotated[int, _help("States with a higher term are checked, not expanded.", ge=1)] = 2
+    max_term: Annotated[
+        int, _help("States with a higher term, or a pre-candidate asking for one, are checked, not expanded.", ge=1)
+    ] = 2
     max_log: Annotated[int, _help("States with a longer log are checked, not expanded.", ge=1)] = 4
     max_in_flight: Annotated[
         int, _help("States with more messages in flight are checked, not expanded.", ge=1)

@@ -81,6 +81,10 @@ SPEC_ERRORS = [
     ("start = [\"n1: timer fires\"]\n", "start[0]: expected object, got str"),
     ("start = [{ deliver = \"AppendEntriesRequest\", entries = \"some\" }]\n",
      "entries = 'some': a sequence field is matched by its length, a whole number"),
+    ("start = [{ elect = \"n1\" }]\n", "start[0]: elect: name the candidate and its voters"),
+    ("start = [{ elect = \"n1\", voters = \"n2\" }]\n", "start[0]: elect: the candidate is a node name and voters"),
+    ("start = [{ elect = \"n1\", voters = [\"n1\"] }]\n", "start[0]: elect: the candidate and its voters are different"),
+    ("start = [{ elect = \"n1\", voters = [\"n9\"] }]\n", "start[0]: elect: no node 'n9'; nodes: n1, n2, n3"),
 ]
 
 

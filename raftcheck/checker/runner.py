@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 
-from raftcheck.core import handle
+from raftcheck.core import Role, handle
 from raftcheck.checker.spec import Spec
 from raftcheck.checker.trace import Trace, trace_of
 from raftcheck.errors import RayError, SpecError
@@ -16,8 +16,8 @@ from raftcheck.liveness import LIVENESS_PROPERTIES, check_liveness
 from raftcheck.liveness.graph import StateGraph
 from raftcheck.model.actions import Action
 from raftcheck.model.checks import select
-from raftcheck.model.cluster import RaftClusterModel, coverage_key
-from raftcheck.model.steps import describe_step, matching, step_text
+from raftcheck.model.cluster import RaftClusterModel, World, coverage_key
+from raftcheck.model.steps import Election, StepPattern, describe_step, matching, pattern_table, step_text
 from raftcheck.model.universe import Handler
 from raftcheck.properties import raft_model
 from raftcheck.search import Limits, SearchResult, breadth_first, depth_first
@@ -183,6 +183,30 @@ def collector_paused() -> Iterator[None]:
         gc.unfreeze()
 
 
+def _patterns(model: RaftClusterModel, world: World, step: StepPattern | Election) -> Iterator[tuple[StepPattern, bool]]:
+    """A start step's patterns, each with whether it is optional (played only if it matches one action that
+    moves no node, see `_moves_a_node`). An election is expanded for the candidate's term and the cluster's features."""
+    if not isinstance(step, Election):
+        yield step, False
+        return
+    candidate = model.node_state(world, step.candidate)
+    pre_vote = candidate.params.features.pre_vote
+    for pattern in step.steps(candidate.current_term, pre_vote):
+        yield pattern, False
+    if pre_vote:
+        for pattern in step.pre_votes_left(candidate.config):
+            yield pattern, True
+
+
+def _moves_a_node(model: RaftClusterModel, before: World, after: World) -> bool:
+    """Whether a step changes some node's role, term, vote or leader (an answered pre-vote does not, unless
+    it carries a higher term)."""
+    return any(
+        (a.role, a.current_term, a.voted_for, a.leader_id) != (b.role, b.current_term, b.voted_for, b.leader_id)
+        for a, b in ((model.node_state(before, n), model.node_state(after, n)) for n in model.names)
+    )
+
+
 def start_at(model: RaftClusterModel, spec: Spec) -> tuple[list[Action], Violation | None]:
     """Play the spec's start steps, each of which must match exactly one possible action.
 
@@ -192,21 +216,30 @@ def start_at(model: RaftClusterModel, spec: Spec) -> tuple[list[Action], Violati
     """
     world = model.initial_states()[0]
     prefix: list[Action] = []
-    for number, pattern in enumerate(spec.start):
-        successors = dict(model.successors(world))
-        found = matching(pattern, successors)
-        if len(found) != 1:
-            shown = found if found else list(successors)
-            listed = "; ".join(step_text(describe_step(a)) for a in shown[:12])
-            problem = "matches several steps" if found else "is not possible there"
-            step = step_text(spec.start_tables[number]) if spec.start_tables else str(pattern)
-            raise SpecError(f"{spec.where}start[{number}]: {step} {problem}; possible: {listed}")
-        action = found[0]
-        prefix.append(action)
-        before, world = world, successors[action]
-        broken = model.first_broken_step(before, action, world) or model.first_broken(world)
-        if broken is not None:
-            return prefix, Violation(broken[0], broken[1], 0, list(prefix))
+    for number, step in enumerate(spec.start):
+        for pattern, optional in _patterns(model, world, step):
+            successors = dict(model.successors(world))
+            found = matching(pattern, successors)
+            if optional:
+                if len(found) != 1 or _moves_a_node(model, world, successors[found[0]]):
+                    continue
+            elif len(found) != 1:
+                shown = found if found else list(successors)
+                listed = "; ".join(step_text(describe_step(a)) for a in shown[:12])
+                problem = "matches several steps" if found else "is not possible there"
+                text = step_text(spec.start_tables[number]) if spec.start_tables else str(step)
+                part = f" (its step {step_text(pattern_table(pattern))})" if isinstance(step, Election) else ""
+                raise SpecError(f"{spec.where}start[{number}]: {text}{part} {problem}; possible: {listed}")
+            action = found[0]
+            prefix.append(action)
+            before, world = world, successors[action]
+            broken = model.first_broken_step(before, action, world) or model.first_broken(world)
+            if broken is not None:
+                return prefix, Violation(broken[0], broken[1], 0, list(prefix))
+        lost = model.node_state(world, step.candidate) if isinstance(step, Election) else None
+        if lost is not None and lost.role is not Role.LEADER:
+            raise SpecError(f"{spec.where}start[{number}]: {step_text(spec.start_tables[number])}: {step.candidate} "
+                            f"did not win: it is a {lost.role.value} in term {lost.current_term}")
     if prefix and model.beyond_bounds(world) is not None:
         raise SpecError(f"{spec.where}start: the steps lead beyond the bounds; raise them")
     model.start_from(world)

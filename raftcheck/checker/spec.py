@@ -18,7 +18,7 @@ import msgspec
 from raftcheck.core import FEATURE_DESCRIPTIONS
 from raftcheck.errors import SettingsError, SpecError
 from raftcheck.model.checks import select
-from raftcheck.model.steps import StepPattern, parse_step
+from raftcheck.model.steps import Election, StepPattern, parse_step
 from raftcheck.liveness import LIVENESS_PROPERTIES
 from raftcheck.properties import RAFT_GOALS, RAFT_INVARIANTS
 from raftcheck.settings import Settings, from_flat, from_tables
@@ -52,7 +52,7 @@ class Spec:
     ci: bool = True
     proof: str = "unproven"
     feature: str | None = None
-    start: tuple[StepPattern, ...] = ()
+    start: tuple[StepPattern | Election, ...] = ()
     expected_verdict: str = "pass"
     expected_invariant: str | None = None
     start_tables: tuple[dict[str, Any], ...] = field(default=(), compare=False)
@@ -88,12 +88,17 @@ def spec_of(name: str, path: str, settings: Settings, scenario: Scenario) -> Spe
     SettingsError for an unknown invariant; SpecError (naming `path`) for bad steps or expectations.
     """
     where = f"{path}: " if path else ""
-    start: list[StepPattern] = []
+    start: list[StepPattern | Election] = []
     for number, table in enumerate(scenario.start):
         try:
             start.append(parse_step(table))
         except ValueError as error:
             raise SpecError(f"{where}start[{number}]: {error}") from None
+        if isinstance(start[-1], Election):
+            unknown = [n for n in (start[-1].candidate, *start[-1].voters) if n not in settings.node_names]
+            if unknown:
+                raise SpecError(f"{where}start[{number}]: elect: no node {unknown[0]!r}; nodes: "
+                                f"{', '.join(settings.node_names)}")
     checked = [invariant.name for invariant in select(RAFT_INVARIANTS, settings.check.invariants)]
     if settings.check.liveness:
         checked += [p.name for p in select(LIVENESS_PROPERTIES, settings.check.liveness, "check.liveness")]

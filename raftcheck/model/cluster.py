@@ -245,6 +245,10 @@ class RaftClusterModel:
         """Search from `world` (reached by a scripted prefix) instead of the boot state."""
         self._initial = world
 
+    def node_state(self, world: World, name: str) -> NodeState:
+        """The state of the node called `name` in `world`; KeyError for a name not in the cluster."""
+        return self.universe.node_states[world.nodes[self.universe.position[name]]]
+
     def links_cut(self, world: World) -> frozenset[frozenset[str]]:
         """The links cut now, each as the pair of node names it joined."""
         return _links_named(self.names, world.used[CUT])
@@ -255,7 +259,7 @@ class RaftClusterModel:
         if len(world.network) > bounds.max_in_flight:
             return "max_in_flight"
         for n in world.nodes:
-            if u.term[n] > bounds.max_term:
+            if u.bound_term[n] > bounds.max_term:
                 return "max_term"
             if len(u.log[n]) + u.base[n] > bounds.max_log:
                 return "max_log"

@@ -5,6 +5,11 @@ it must have, e.g. `{ timer = "n1" }` or
 `{ deliver = "RequestVoteRequest", src = "n1", dst = "n3", term = 3 }`.
 Message fields are the core's own field names. Steps are parsed once and
 matched on the actions' structure, never on how a timeline prints them.
+
+One step stands for several: `{ elect = "n2", voters = ["n3"] }` is an
+election won with those votes, played with the messages the cluster's
+features call for (pre-votes first under PreVote), so that one start fits a
+cluster with or without them.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from raftcheck.core.messages import Message
+from raftcheck.core.messages import Message, RequestVoteRequest, RequestVoteResponse
 from raftcheck.model.actions import (
     Action,
     AddServer,
@@ -72,6 +77,35 @@ class StepPattern(NamedTuple):
         return type(message) is self.message and all(_field_matches(message, n, v) for n, v in self.message_fields)
 
 
+class Election(NamedTuple):
+    """A won election as a run of steps: the candidate's timer fires, and each voter's vote request and answer
+    are delivered, under PreVote after a pre-vote round with the same voters."""
+
+    candidate: str
+    voters: tuple[str, ...]
+
+    def steps(self, term: int, pre_vote: bool) -> list[StepPattern]:
+        """The steps, each of which must match one action, for a candidate now in `term`."""
+        steps = [StepPattern(FireTimer, (("node", self.candidate),))]
+        for pre in (True, False) if pre_vote else (False,):
+            for voter in self.voters:
+                steps += [_message_step(RequestVoteRequest, self.candidate, voter, pre, term + 1),
+                          _message_step(RequestVoteResponse, voter, self.candidate, pre)]
+        return steps
+
+    def pre_votes_left(self, members: Iterable[str]) -> list[StepPattern]:
+        """The candidate's pre-vote requests to the members that are not its voters, and their answers: a
+        start may play them where they change no node, so that they do not stay in flight."""
+        return [step for member in members if member != self.candidate and member not in self.voters
+                for step in (_message_step(RequestVoteRequest, self.candidate, member, True),
+                             _message_step(RequestVoteResponse, member, self.candidate, True))]
+
+
+def _message_step(message: type, src: str, dst: str, pre_vote: bool, term: int | None = None) -> StepPattern:
+    fields = (("src", src), ("dst", dst), ("pre_vote", pre_vote)) + ((("term", term),) if term is not None else ())
+    return StepPattern(Deliver, (), message, fields)
+
+
 class Length(NamedTuple):
     """A pattern value for a sequence field (`entries = 0` is a heartbeat): how many items it holds."""
 
@@ -83,13 +117,16 @@ def _field_matches(message: Any, name: str, value: Any) -> bool:
     return len(field) == value.items if type(value) is Length else field == value
 
 
-def parse_step(table: Mapping[str, Any]) -> StepPattern:
+def parse_step(table: Mapping[str, Any]) -> StepPattern | Election:
     """A pattern from a step table; ValueError with one line saying what is wrong."""
     if not isinstance(table, Mapping):
         raise ValueError(f"expected a table like {{ timer = \"n1\" }}, got {table!r}")
+    if "elect" in table:
+        return _parse_election(table)
     kinds = [key for key in table if key in NODE_STEPS or key in MESSAGE_STEPS]
     if len(kinds) != 1:
-        raise ValueError(f"name exactly one of {', '.join([*NODE_STEPS, *MESSAGE_STEPS])}, got {sorted(table)}")
+        raise ValueError(f"name exactly one of {', '.join([*NODE_STEPS, *MESSAGE_STEPS, 'elect'])}, "
+                         f"got {sorted(table)}")
     kind = kinds[0]
     rest = {key: value for key, value in table.items() if key != kind}
     if kind in NODE_STEPS:
@@ -100,6 +137,19 @@ def parse_step(table: Mapping[str, Any]) -> StepPattern:
     if message is None:
         raise ValueError(f"{kind}: unknown message type {table[kind]!r}; known: {', '.join(MESSAGE_TYPES)}")
     return StepPattern(MESSAGE_STEPS[kind], (), message, _checked_fields(message, rest, table[kind]))
+
+
+def _parse_election(table: Mapping[str, Any]) -> Election:
+    candidate, voters = table["elect"], table.get("voters")
+    if set(table) != {"elect", "voters"}:
+        raise ValueError(f"elect: name the candidate and its voters, e.g. {{ elect = \"n1\", voters = [\"n2\"] }}, "
+                         f"got {sorted(table)}")
+    names = [candidate, *voters] if isinstance(voters, list) else None
+    if names is None or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"elect: the candidate is a node name and voters a list of node names, got {dict(table)!r}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"elect: the candidate and its voters are different nodes, got {names}")
+    return Election(candidate, tuple(voters))
 
 
 def describe_step(action: Action) -> dict[str, Any]:
@@ -113,6 +163,17 @@ def describe_step(action: Action) -> dict[str, Any]:
     kind, subject = next((k, s) for k, (cls, s) in NODE_STEPS.items() if cls is type(action))
     fields = {name: getattr(action, name) for name in action.__struct_fields__ if name != subject}
     return {kind: getattr(action, subject), **fields}
+
+
+def pattern_table(pattern: StepPattern) -> dict[str, Any]:
+    """The step table a pattern was (or could have been) parsed from."""
+    if pattern.message is not None:
+        kind = next(k for k, cls in MESSAGE_STEPS.items() if cls is pattern.action)
+        fields = {name: value.items if type(value) is Length else value for name, value in pattern.message_fields}
+        return {kind: pattern.message.__name__, **fields}
+    kind, subject = next((k, s) for k, (cls, s) in NODE_STEPS.items() if cls is pattern.action)
+    fields = dict(pattern.fields)
+    return {kind: fields.pop(subject), **fields}
 
 
 def step_text(table: Mapping[str, Any]) -> str:

@@ -50,6 +50,7 @@ class Universe:
         # per node int
         self.is_leader: list[bool] = []
         self.term: list[int] = []
+        self.bound_term: list[int] = []  # the term a node is in or, as a pre-candidate, asks pre-votes for
         self.commit: list[int] = []
         self.log: list[tuple[int, ...]] = []  # the entries after the snapshot
         self.base: list[int] = []  # the snapshot's last index
@@ -77,6 +78,7 @@ class Universe:
             self.node_states.append(state)
             self.is_leader.append(state.role is Role.LEADER)
             self.term.append(state.current_term)
+            self.bound_term.append(state.current_term + 1 if state.pre_votes else state.current_term)
             self.commit.append(state.commit_index)
             self.log.append(tuple(self.entry(e) for e in state.log))
             self.base.append(state.snapshot.index if state.snapshot is not None else 0)
