@@ -217,6 +217,8 @@ def start_at(model: RaftClusterModel, spec: Spec) -> tuple[list[Action], Violati
     world = model.initial_states()[0]
     prefix: list[Action] = []
     for number, step in enumerate(spec.start):
+        where = f"{spec.where}start[{number}]: " + (step_text(spec.start_tables[number]) if spec.start_tables
+                                                     else str(step))
         for pattern, optional in _patterns(model, world, step):
             successors = dict(model.successors(world))
             found = matching(pattern, successors)
@@ -227,9 +229,8 @@ def start_at(model: RaftClusterModel, spec: Spec) -> tuple[list[Action], Violati
                 shown = found if found else list(successors)
                 listed = "; ".join(step_text(describe_step(a)) for a in shown[:12])
                 problem = "matches several steps" if found else "is not possible there"
-                text = step_text(spec.start_tables[number]) if spec.start_tables else str(step)
                 part = f" (its step {step_text(pattern_table(pattern))})" if isinstance(step, Election) else ""
-                raise SpecError(f"{spec.where}start[{number}]: {text}{part} {problem}; possible: {listed}")
+                raise SpecError(f"{where}{part} {problem}; possible: {listed}")
             action = found[0]
             prefix.append(action)
             before, world = world, successors[action]
@@ -238,8 +239,8 @@ def start_at(model: RaftClusterModel, spec: Spec) -> tuple[list[Action], Violati
                 return prefix, Violation(broken[0], broken[1], 0, list(prefix))
         lost = model.node_state(world, step.candidate) if isinstance(step, Election) else None
         if lost is not None and lost.role is not Role.LEADER:
-            raise SpecError(f"{spec.where}start[{number}]: {step_text(spec.start_tables[number])}: {step.candidate} "
-                            f"did not win: it is a {lost.role.value} in term {lost.current_term}")
+            raise SpecError(f"{where}: {step.candidate} did not win: it is a {lost.role.value} in term "
+                            f"{lost.current_term}")
     if prefix and model.beyond_bounds(world) is not None:
         raise SpecError(f"{spec.where}start: the steps lead beyond the bounds; raise them")
     model.start_from(world)
