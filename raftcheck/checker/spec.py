@@ -94,8 +94,9 @@ def spec_of(name: str, path: str, settings: Settings, scenario: Scenario) -> Spe
             start.append(parse_step(table))
         except ValueError as error:
             raise SpecError(f"{where}start[{number}]: {error}") from None
-        if isinstance(start[-1], Election):
-            unknown = [n for n in (start[-1].candidate, *start[-1].voters) if n not in settings.node_names]
+        step = start[-1]
+        if isinstance(step, Election):
+            unknown = [n for n in (step.candidate, *step.voters) if n not in settings.node_names]
             if unknown:
                 raise SpecError(f"{where}start[{number}]: elect: no node {unknown[0]!r}; nodes: "
                                 f"{', '.join(settings.node_names)}")

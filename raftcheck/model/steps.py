@@ -155,12 +155,12 @@ def _parse_election(table: Mapping[str, Any]) -> Election:
 def describe_step(action: Action) -> dict[str, Any]:
     """The most specific step table that matches `action`: what a user can paste into a spec."""
     if isinstance(action, (Deliver, Drop, Duplicate)):
-        kind = next(k for k, cls in MESSAGE_STEPS.items() if cls is type(action))
+        kind = _message_kind(type(action))
         message = action.message
         fields = {name: getattr(message, name) for name in message.__struct_fields__}
         return {kind: type(message).__name__,
                 **{k: v if isinstance(v, _SCALARS) else len(v) for k, v in fields.items() if _shown(v)}}
-    kind, subject = next((k, s) for k, (cls, s) in NODE_STEPS.items() if cls is type(action))
+    kind, subject = _node_kind(type(action))
     fields = {name: getattr(action, name) for name in action.__struct_fields__ if name != subject}
     return {kind: getattr(action, subject), **fields}
 
@@ -168,12 +168,21 @@ def describe_step(action: Action) -> dict[str, Any]:
 def pattern_table(pattern: StepPattern) -> dict[str, Any]:
     """The step table a pattern was (or could have been) parsed from."""
     if pattern.message is not None:
-        kind = next(k for k, cls in MESSAGE_STEPS.items() if cls is pattern.action)
         fields = {name: value.items if type(value) is Length else value for name, value in pattern.message_fields}
-        return {kind: pattern.message.__name__, **fields}
-    kind, subject = next((k, s) for k, (cls, s) in NODE_STEPS.items() if cls is pattern.action)
+        return {_message_kind(pattern.action): pattern.message.__name__, **fields}
+    kind, subject = _node_kind(pattern.action)
     fields = dict(pattern.fields)
     return {kind: fields.pop(subject), **fields}
+
+
+def _message_kind(action: type) -> str:
+    """The step key of a message action class: "deliver", "drop" or "duplicate"."""
+    return next(kind for kind, cls in MESSAGE_STEPS.items() if cls is action)
+
+
+def _node_kind(action: type) -> tuple[str, str]:
+    """The step key of a node action class, and the action field its value sets."""
+    return next((kind, subject) for kind, (cls, subject) in NODE_STEPS.items() if cls is action)
 
 
 def step_text(table: Mapping[str, Any]) -> str:
