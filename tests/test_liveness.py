@@ -225,6 +225,55 @@ def test_known_prevote_interaction_bugs_leave_the_cluster_without_a_leader(name,
     assert replay(result.trace, handler).confirms
 
 
+def pre_vote_despite_a_leader(state, message):
+    """A voter that hears from a leader grants a pre-vote anyway (the `heard_from_leader` clause dropped)."""
+    if type(message) is RequestVoteRequest and message.pre_vote and state.role is Role.FOLLOWER:
+        after, out = handle(replace(state, leader_id=None), message)
+        return replace(after, leader_id=state.leader_id), out
+    return handle(state, message)
+
+
+@pytest.fixture(scope="module")
+def disruption() -> tuple[Spec, object]:
+    spec = load_spec(SPECS / "liveness_cut_off_follower_disrupts.toml")
+    return spec, run_spec(spec)
+
+
+def test_a_node_cut_off_from_a_healthy_leader_raises_its_term_without_prevote(disruption, tmp_path):
+    """An "always" property is broken by a finite run: no loop, and the last step is the one that breaks it."""
+    spec, result = disruption
+    assert result.verdict == "violation" and result.invariant == "LeaderUndisturbed", result.found
+    trace = result.trace
+    assert trace.loop_start is None and trace.stable_from == len(trace.actions) - 1
+    assert trace.actions[-1] == FireTimer("n3")
+    path = tmp_path / "run.json"
+    path.write_bytes(trace_document(trace))
+    shown = CliRunner().invoke(main, ["replay", str(path)])
+    assert shown.exit_code == 0, shown.output
+    assert "no fault from here on" in shown.output and "loop:" not in shown.output
+    assert f"confirmed: LeaderUndisturbed breaks after step {len(trace.actions)}" in shown.output
+
+
+def test_a_tampered_run_to_a_disruption_does_not_replay(disruption):
+    trace = disruption[1].trace
+    assert replay(trace).confirms
+    for broken, why in (
+        (replace(trace, actions=trace.actions[:-1] + (FireTimer("n1"),)), "holds on the last step"),  # a heartbeat
+        (replace(trace, loop_start=len(trace.actions)), "not one"),  # claimed as a lasso
+        (replace(trace, stable_from=1), "not asked"),  # n1's pre-vote requests are in flight
+    ):
+        replayed = replay(broken)
+        assert not replayed.confirms and why in replayed.error, replayed.error
+
+
+def test_prevote_keeps_a_cut_off_node_from_raising_its_term_unless_voters_ignore_the_leader(disruption):
+    with_prevote = feature_runs([disruption[0]])[0]
+    assert run_spec(with_prevote).verdict == "pass"
+    result = run_spec(with_prevote, handler=pre_vote_despite_a_leader)
+    assert result.verdict == "violation" and result.invariant == "LeaderUndisturbed", result.found
+    assert replay(result.trace, pre_vote_despite_a_leader).confirms
+
+
 # ---- settings, traces and the command line ----------------------------------
 
 
@@ -238,11 +287,13 @@ def test_liveness_needs_timers_that_fire_and_breadth_first_search():
 def test_a_trace_with_lasso_marks_out_of_range_is_refused(lassos, tmp_path):
     result = lassos["liveness_removed_server_disrupts"][1]
     document = msgspec.json.decode(trace_document(result.trace))
-    document["loop_start"] = len(document["actions"]) + 1
     path = tmp_path / "bad.json"
-    path.write_bytes(msgspec.json.encode(document))
-    with pytest.raises(TraceError, match="loop_start"):
-        load_trace(path)
+    for marks, why in (({"loop_start": len(document["actions"]) + 1}, "loop_start"),
+                       ({"stable_from": None}, "loop_start needs stable_from"),
+                       ({"stable_from": document["loop_start"] + 1}, "stable_from")):
+        path.write_bytes(msgspec.json.encode({**document, **marks}))
+        with pytest.raises(TraceError, match=why):
+            load_trace(path)
 
 
 def test_liveness_lists_the_properties_and_explore_exports_the_graph(tmp_path):

@@ -132,11 +132,14 @@ def timeline_table(replayed: Replay) -> Table:
 
 
 def lasso_marks(replayed: Replay) -> dict[int, str]:
-    """For a lasso: the lines to show after step N (where faults stop, where the loop starts and ends)."""
-    if replayed.loop_start is None:
+    """For a liveness counterexample: the lines to show after step N (where faults stop and, in a lasso, where the
+    loop starts and ends)."""
+    if replayed.stable_from is None:
         return {}
-    start, end = replayed.loop_start, len(replayed.actions)
     marks = {replayed.stable_from: "-- no fault from here on --"}
+    if replayed.loop_start is None:
+        return marks
+    start, end = replayed.loop_start, len(replayed.actions)
     marks[start] = (marks.get(start, "") + " -- loop: the steps below repeat for ever --").strip()
     if end > start:
         marks[end] = f"-- back to the state after step {start}, up to terms and log indexes --"

@@ -14,7 +14,7 @@ import msgspec
 
 from raftcheck.core import handle
 from raftcheck.errors import SettingsError, TraceError
-from raftcheck.liveness.replay import lasso_problem
+from raftcheck.liveness.replay import liveness_problem
 from raftcheck.model.actions import Action
 from raftcheck.model.cluster import ClusterView
 from raftcheck.model.universe import Handler
@@ -96,10 +96,12 @@ def load_trace(path: str | Path, data: bytes | None = None) -> Trace:
         settings = from_tables(raw.settings)
     except SettingsError as error:
         raise TraceError(f"{path}: settings.{error}") from None
-    lasso = (raw.stable_from, raw.loop_start)
-    if lasso != (None, None) and not (lasso[0] is not None and lasso[1] is not None
-                                      and 0 <= lasso[0] <= lasso[1] <= len(raw.actions)):
-        raise TraceError(f"{path}: stable_from and loop_start must both be given, 0 <= stable_from <= loop_start "
+    stable_from, loop_start = raw.stable_from, raw.loop_start
+    if loop_start is not None and stable_from is None:
+        raise TraceError(f"{path}: loop_start needs stable_from (where faults stop)")
+    end = len(raw.actions) if loop_start is None else loop_start
+    if stable_from is not None and not 0 <= stable_from <= end <= len(raw.actions):
+        raise TraceError(f"{path}: stable_from and loop_start must satisfy 0 <= stable_from <= loop_start "
                          f"<= {len(raw.actions)}")
     return Trace(settings, raw.invariant, raw.message, raw.initial, raw.actions, loop_start=raw.loop_start,
                  stable_from=raw.stable_from)
@@ -131,18 +133,18 @@ def replay(trace: Trace, handler: Handler = handle) -> Replay:
         world = successor
         worlds.append(world)
         views.append(model.view(world))
-    if trace.loop_start is not None and not broken:
-        return confirm_lasso(model, trace, worlds, views)
+    if trace.stable_from is not None and not broken:
+        return confirm_liveness(model, trace, worlds, views)
     return Replay(views, trace.actions, broken, None if broken else "no invariant breaks at the end of the trace")
 
 
-def confirm_lasso(model, trace: Trace, worlds: list, views: list[ClusterView]) -> Replay:
+def confirm_liveness(model, trace: Trace, worlds: list, views: list[ClusterView]) -> Replay:
     """A lasso replays when its fault-free steps are fair steps, its loop comes back and repeats, and it breaks
-    the property it names."""
+    the property it names; a finite run, when its fault-free steps are fair and its last breaks the property."""
     marks = {"loop_start": trace.loop_start, "stable_from": trace.stable_from}
     start = trace.stable_from
-    problem, how = lasso_problem(model, trace.invariant, worlds[start:], trace.actions[start:],
-                                 trace.loop_start - start, start)
+    loop = None if trace.loop_start is None else trace.loop_start - start
+    problem, how = liveness_problem(model, trace.invariant, worlds[start:], trace.actions[start:], loop, start)
     if problem is not None:
         return Replay(views, trace.actions, None, problem, **marks)
     return Replay(views, trace.actions, (trace.invariant, how), None, **marks)

@@ -269,7 +269,7 @@ def liveness_command() -> None:
     """List the liveness properties a spec can check (`check.liveness`), each with its form."""
     width = max(len(p.name) for p in LIVENESS_PROPERTIES)
     for prop in LIVENESS_PROPERTIES:
-        form = "eventually" if prop.form == "eventually" else "eventually always"
+        form = prop.form.replace("_", " ")
         console.print(f"{prop.name:<{width}}  {form:<17}  {prop.explanation}", markup=False)
 
 

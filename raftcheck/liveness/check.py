@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from raftcheck.liveness.graph import StateGraph, build, without_timeouts
-from raftcheck.liveness.lassos import Lasso, fair_components, lasso_to
+from raftcheck.liveness.lassos import Lasso, fair_components, lasso_to, run_to
 from raftcheck.liveness.properties import LivenessProperty
-from raftcheck.liveness.replay import follow, lasso_problem
+from raftcheck.liveness.replay import follow, liveness_problem
 from raftcheck.model.actions import Action
 from raftcheck.model.cluster import RaftClusterModel, World
 from raftcheck.search.model import Limits, Progress, SearchResult, Stats, Violation
@@ -52,7 +52,8 @@ def check_liveness(
 
 
 def _lassos(model: RaftClusterModel, graph: StateGraph, prop: LivenessProperty, step: int | None):
-    """Lassos to each fair component that breaks `prop`; `step` is its position among the step properties."""
+    """Lassos to each fair component that breaks `prop` (for an "always" property, a shortest run to a step that
+    breaks it); `step` is its position among the step properties."""
     expanded = set(graph.edges)
     node_states = model.universe.node_states
 
@@ -64,7 +65,12 @@ def _lassos(model: RaftClusterModel, graph: StateGraph, prop: LivenessProperty, 
 
     if not prop.timeouts:
         graph = without_timeouts(graph)
-    may_stop = None if prop.given is None else (lambda world: prop.given(nodes_of(world)))
+    may_stop = None if prop.given is None else (lambda world: prop.given(nodes_of(world), len(world.network)))
+    if prop.form == "always":
+        run = run_to(graph, lambda world, edge: not edge.kept[step], may_stop)
+        if run is not None:
+            yield run
+        return
     if prop.form == "eventually":
         within = {w for w in expanded if not holds(w)}
         for component in fair_components(graph, within):
@@ -100,10 +106,11 @@ def _confirmed(model: RaftClusterModel, graph: StateGraph, prop: LivenessPropert
         return None
     prefix = graph.prefix(lasso.start)
     fault_free: list[tuple[Action, World]] = stem + cycle
-    problem, how = lasso_problem(model, prop.name, [start] + [w for _, w in fault_free], [a for a, _ in fault_free],
-                                 len(stem), steps_before + len(prefix))
+    loop_start = None if prop.form == "always" else len(stem)
+    problem, how = liveness_problem(model, prop.name, [start] + [w for _, w in fault_free],
+                                    [a for a, _ in fault_free], loop_start, steps_before + len(prefix))
     if problem is not None:
         return None
     actions = prefix + [a for a, _ in fault_free]
     return Violation(prop.name, how, graph.initial_of(lasso.start), actions,
-                     loop_start=len(prefix) + len(stem), stable_from=len(prefix))
+                     loop_start=None if loop_start is None else len(prefix) + loop_start, stable_from=len(prefix))

@@ -174,11 +174,12 @@ def _fault_free(model: RaftClusterModel, graph: StateGraph, step_properties: lis
             graph.cut_off.add(world)
             continue
         before = tuple(u.node_states[n] for n in world.nodes)
+        links_cut = model.links_cut(world)
         edges = []
         for step in fair_steps(model, world):
             stats.transitions += 1
             after = tuple(u.node_states[n] for n in step.successor.nodes)
-            kept = tuple(p.holds(before, step.action, after) for p in step_properties)
+            kept = tuple(p.holds(before, step.action, after, links_cut) for p in step_properties)
             target = quotient(step.successor, u)
             edges.append(Edge((target, step.obligation, step.action, kept)))
             if target not in seen:

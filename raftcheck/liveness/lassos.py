@@ -86,6 +86,24 @@ def lasso_to(graph: StateGraph, component: set[World], within: set[World],
     return Lasso(graph.starts[first], path, cycle)
 
 
+def run_to(graph: StateGraph, bad: Callable[[World, Edge], bool],
+           may_stop: Callable[[World], bool] | None = None) -> Lasso | None:
+    """A shortest run from a place where faults may stop (one `may_stop` accepts, if given) to an edge `bad`
+    accepts, ending with that edge: the counterexample to an "always" property, a lasso with no cycle whose
+    stem's last step is the bad one."""
+    ends = {w: e for w, edges in graph.edges.items() for e in edges if bad(w, e)}
+    if not ends:
+        return None
+    expanded = set(graph.edges)
+    sources = [w for w in graph.starts if w in expanded and (may_stop is None or may_stop(w))]
+    found = _path(graph, sources, set(ends), expanded)
+    if found is None:
+        return None
+    first, path = found
+    world = path[-1][1].target if path else first
+    return Lasso(graph.starts[first], path + [(world, ends[world])], [])
+
+
 def _through(graph: StateGraph, entry: World, choices: list[tuple[World, Edge]],
              component: set[World]) -> list[tuple[World, Edge]]:
     """The shortest loop from `entry` back to itself that takes one of the `choices` (edges inside `component`)."""

@@ -1,9 +1,10 @@
-"""Raft's liveness properties: what must eventually happen once faults stop.
+"""Raft's liveness properties: what must eventually happen once faults stop, and what must not happen then.
 
 Each property is "eventually P" (some state after the last fault satisfies
-P) or "eventually always P" (from some point on, every state, or every step,
-satisfies P). They read only what the quotient keeps: roles, configurations,
-the order of terms and indexes, and the links cut for good.
+P), "eventually always P" (from some point on, every state, or every step,
+satisfies P) or "always P" (every step after the last fault satisfies P).
+They read only what the quotient keeps: roles, configurations, the order of
+terms and indexes, and the links cut for good.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from typing import Literal, NamedTuple
 
 from raftcheck.core import NodeState, Role
+from raftcheck.core.quorum import vote_won
 from raftcheck.model.actions import Action, FireTimer
 
 Nodes = tuple[NodeState, ...]
@@ -20,19 +22,19 @@ LEADER, BOOTSTRAP = Role.LEADER, Role.BOOTSTRAP
 
 
 class LivenessProperty(NamedTuple):
-    """`holds(nodes, links_cut)` for a state property, `holds(before, action, after)` for a step property.
+    """`holds(nodes, links_cut)` for a state property, `holds(before, action, after, links_cut)` for a step property.
 
-    `given`: the property is asked only of runs whose faults stop in a state
-    where it holds. `timeouts`: whether followers' and candidates' election
+    `given(nodes, messages_in_flight)`: the property is asked only of runs
+    whose faults stop in a state where it holds. `timeouts`: whether followers' and candidates' election
     timers fire once faults stop (see fairness).
     """
 
     name: str
-    form: Literal["eventually", "eventually_always"]
+    form: Literal["eventually", "eventually_always", "always"]
     holds: Callable[..., bool]
     on_steps: bool
     explanation: str
-    given: Callable[[Nodes], bool] | None = None
+    given: Callable[[Nodes, int], bool] | None = None
     timeouts: bool = True
 
 
@@ -50,11 +52,35 @@ def _one_leader(nodes: Nodes, links_cut: Links) -> bool:
     return sum(n.role is LEADER for n in nodes) <= 1
 
 
-def _no_term_rises(before: Nodes, action: Action, after: Nodes) -> bool:
+def _no_term_rises(before: Nodes, action: Action, after: Nodes, links_cut: Links) -> bool:
     return all(b.current_term == a.current_term for b, a in zip(before, after))
 
 
-def _no_outsider_campaigns(before: Nodes, action: Action, after: Nodes) -> bool:
+def _heard_leader_term(nodes: Nodes, links_cut: Links) -> int | None:
+    """The term of a leader of the highest term that is a member of its configuration and is followed by a
+    majority of it (members at its term that know it as leader, on links that work), if there is one."""
+    top = max(n.current_term for n in nodes)
+    for leader in nodes:
+        if leader.role is LEADER and leader.current_term == top and leader.id in leader.config:
+            followers = {n.id for n in nodes if n.leader_id == leader.id and n.current_term == top
+                         and frozenset((leader.id, n.id)) not in links_cut}
+            if vote_won(leader.config, followers | {leader.id}):
+                return top
+    return None
+
+
+def _settled(nodes: Nodes, in_flight: int) -> bool:
+    """No message is in flight: none sent before the faults stopped (a pre-vote granted while no leader was
+    heard, say) is still to arrive."""
+    return not in_flight
+
+
+def _leader_undisturbed(before: Nodes, action: Action, after: Nodes, links_cut: Links) -> bool:
+    term = _heard_leader_term(before, links_cut)
+    return term is None or all(n.current_term <= term for n in after)
+
+
+def _no_outsider_campaigns(before: Nodes, action: Action, after: Nodes, links_cut: Links) -> bool:
     if type(action) is not FireTimer:
         return True
     members = latest_config(after)
@@ -64,7 +90,7 @@ def _no_outsider_campaigns(before: Nodes, action: Action, after: Nodes) -> bool:
     return True
 
 
-def _leader_leaving(nodes: Nodes) -> bool:
+def _leader_leaving(nodes: Nodes, in_flight: int) -> bool:
     """A leader in the highest term has appended a configuration that leaves it out."""
     top = max(n.current_term for n in nodes)
     return any(n.role is LEADER and n.current_term == top and n.id not in n.config for n in nodes)
@@ -101,4 +127,11 @@ LIVENESS_PROPERTIES: tuple[LivenessProperty, ...] = (
                      "without any election timeout: asked where faults stop while such a leader is in office, "
                      "with followers' and candidates' timers never firing.",
                      given=_leader_leaving, timeouts=False),
+    LivenessProperty("LeaderUndisturbed", "always", _leader_undisturbed, True,
+                     "Once faults stop, no step raises a term above that of a leader of the highest term who is "
+                     "followed by a majority of its configuration (members at its term that know it as leader, on "
+                     "links that work): a server that cannot hear from that leader does not depose it, which is "
+                     "what PreVote is for. Asked of runs whose faults stop with no message in flight, as an "
+                     "answer sent before then may carry a pre-vote granted while no leader was heard.",
+                     given=_settled),
 )

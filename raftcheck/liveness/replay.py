@@ -1,4 +1,4 @@
-"""Lassos on the concrete cluster: the quotient's cycle, replayed lap after lap with real terms and indexes.
+"""Liveness counterexamples on the concrete cluster: lassos replayed lap after lap, and finite runs.
 
 A cycle of the quotient is a claim that the cluster can repeat the same
 behaviour for ever, each lap with higher terms and a longer log. The claim
@@ -6,6 +6,9 @@ is checked by running it: each lap, from the concrete state it starts in,
 takes for each edge of the cycle a fault-free step of the same kind whose
 successor has the edge's quotient, and must end where it started, up to the
 quotient. A lasso is reported only once it has done that for LAPS laps.
+
+An "always" property is broken by a finite run instead: its steps after the
+faults must be fault-free steps, and its last step breaks the property.
 """
 
 from __future__ import annotations
@@ -64,7 +67,7 @@ def broken_on_loop(prop: LivenessProperty, model: RaftClusterModel, states: list
         return "it never holds once faults stop"
     if prop.on_steps:
         for number in range(loop_start, len(actions)):
-            if not prop.holds(nodes[number], actions[number], nodes[number + 1]):
+            if not prop.holds(nodes[number], actions[number], nodes[number + 1], cuts[number]):
                 return f"step {number - loop_start + 1} of every lap breaks it"
         return None
     for number in range(loop_start, len(nodes)):
@@ -79,24 +82,31 @@ def _same_kind(action: Action, wanted: Action) -> bool:
     return type(action) is Deliver and type(wanted) is Deliver and type(action.message) is type(wanted.message)
 
 
-def lasso_problem(model: RaftClusterModel, name: str, worlds: Sequence[World], actions: Sequence[Action],
-                  loop_start: int, first_step: int = 0) -> tuple[str | None, str | None]:
-    """(what is wrong, None), or (None, how the lasso breaks property `name`).
+def liveness_problem(model: RaftClusterModel, name: str, worlds: Sequence[World], actions: Sequence[Action],
+                     loop_start: int | None, first_step: int = 0) -> tuple[str | None, str | None]:
+    """(what is wrong, None), or (None, how the run breaks property `name`).
 
     `worlds` and `actions` run from where faults stop (`first_step` actions
-    into the whole trace); the loop is the actions from `loop_start` on.
+    into the whole trace). A lasso's loop is the actions from `loop_start` on;
+    without `loop_start` the run is finite and its last step breaks an "always"
+    property.
     """
     prop = next((p for p in LIVENESS_PROPERTIES if p.name == name), None)
     if prop is None:
         return f"{name!r} is not a liveness property", None
+    if (loop_start is None) != (prop.form == "always"):
+        shape = "a run that ends in a step breaking it" if prop.form == "always" else "a lasso"
+        return f"{name} is broken by {shape}, and this trace is not one", None
     nodes = tuple(model.universe.node_states[n] for n in worlds[0].nodes)
-    if prop.given is not None and not prop.given(nodes):
+    if prop.given is not None and not prop.given(nodes, len(worlds[0].network)):
         return f"{name} is not asked of the state after step {first_step}", None
     for number, action in enumerate(actions):
         if action not in [step.action for step in fair_steps(model, worlds[number], prop.timeouts)]:
             timers = "a timer while messages are in flight or heartbeats arrive" if prop.timeouts else \
                 "an election timeout, which this property does not allow"
             return f"step {first_step + number + 1} is not a fault-free step (a fault, a request, or {timers})", None
+    if loop_start is None:
+        return _broken_at_the_end(prop, model, worlds, actions, first_step)
     u = model.universe
     if quotient(worlds[loop_start], u) != quotient(worlds[-1], u):
         return "the loop does not come back to the state it started in (up to terms and log indexes)", None
@@ -116,6 +126,22 @@ def lasso_problem(model: RaftClusterModel, name: str, worlds: Sequence[World], a
     return None, (f"faults stop after step {first_step}, then steps {first_step + loop_start + 1} to "
                   f"{first_step + len(actions)} repeat for ever (checked for {LAPS} more laps, terms and log "
                   f"indexes growing); {how}")
+
+
+def _broken_at_the_end(prop: LivenessProperty, model: RaftClusterModel, worlds: Sequence[World],
+                       actions: Sequence[Action], first_step: int) -> tuple[str | None, str | None]:
+    """An "always" property: only the last of the fault-free steps may break it (a shortest run stops there)."""
+    if not actions:
+        return f"{prop.name} needs a step after the faults stop to break it", None
+    node_states = model.universe.node_states
+    nodes = [tuple(node_states[n] for n in world.nodes) for world in worlds]
+    broken = [not prop.holds(nodes[i], actions[i], nodes[i + 1], model.links_cut(worlds[i]))
+              for i in range(len(actions))]
+    if not broken[-1]:
+        return f"{prop.name} holds on the last step", None
+    if any(broken[:-1]):
+        return f"{prop.name} breaks before the last step", None
+    return None, f"faults stop after step {first_step}, and step {first_step + len(actions)} breaks it"
 
 
 def _neglected(model: RaftClusterModel, states: list[World], actions: Sequence[Action], timeouts: bool) -> str | None:
