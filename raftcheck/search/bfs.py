@@ -1,9 +1,12 @@
 """Breadth-first search storing fingerprints with parent links.
 
-Only 64-bit fingerprints and (parent, action) links are kept for visited
-states; the frontier holds whole states. Because states are checked when first
-discovered, level by level, the first violation found is at minimal depth, and
-its path is rebuilt from the parent links: the shortest counterexample.
+Only 64-bit fingerprints, each with its parent's, are kept for visited
+states (the parent's is the very int object stored as its key, so a state
+costs one int and one dict slot); the frontier holds whole states. Because
+states are checked when first discovered, level by level, the first violation
+found is at minimal depth, and its path is rebuilt from the parent links, each
+action found again among its parent's successors: the shortest
+counterexample.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from raftcheck.search.model import (
     SearchResult,
     Stats,
     Violation,
+    actions_along,
     state_checker,
     step_checker,
 )
@@ -30,28 +34,37 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
     goals = GoalTracker(model)
     stats = Stats(goals=goals)
     check_state, check_step = state_checker(model), step_checker(model)
-    parents: dict[int, tuple[int | None, object]] = {}
-    queue: deque = deque()
+    parents: dict[int, int | None] = {}
+    roots: dict[int, int] = {}  # an initial state's fingerprint: its index
+    queue: deque = deque()  # state, fingerprint, state, fingerprint, ...: level after level, no tuple per state
     for index, state in enumerate(model.initial_states()):
         key = model.fingerprint(state)
         if key in parents:
             continue
-        parents[key] = (None, index)
+        parents[key] = None
+        roots[key] = index
         stats.states += 1
         broken = check_state(state)
         if broken:
-            return stats.result("violation", _violation(parents, key, broken))
+            return stats.result("violation", _violation(model, parents, roots, key, broken))
         if goals.pending:
             goals.state(state)
-        queue.append((state, key, 0))
+        queue.append(state)
+        queue.append(key)
     max_depth = limits.max_depth
     max_states = limits.max_states if limits.max_states is not None else float("inf")
     expanded = 0
     next_report = PROGRESS_EVERY
+    depth, left_in_level = 0, len(queue) // 2
+    pop = queue.popleft
     while queue:
-        state, key, depth = queue.popleft()
-        if depth > stats.depth:
+        if not left_in_level:
+            depth += 1
             stats.depth = depth
+            left_in_level = len(queue) // 2
+        left_in_level -= 1
+        state = pop()
+        key = pop()
         beyond = "max_depth" if max_depth is not None and depth >= max_depth else model.beyond_bounds(state)
         if beyond is not None:
             stats.not_expanded(beyond)
@@ -61,21 +74,22 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
             if model.transition_properties:
                 broken = check_step(state, action, successor)
                 if broken:
-                    return stats.result("violation", _violation(parents, key, broken, action))
+                    return stats.result("violation", _violation(model, parents, roots, key, broken, action))
             if goals.pending:
                 goals.step(state, action, successor)
             next_key = model.fingerprint(successor)
             if next_key in parents:
                 continue
-            parents[next_key] = (key, action)
+            parents[next_key] = key
             stats.states += 1
             broken = check_state(successor)
             if broken:
                 stats.depth = depth + 1
-                return stats.result("violation", _violation(parents, next_key, broken))
+                return stats.result("violation", _violation(model, parents, roots, next_key, broken))
             if goals.pending:
                 goals.state(successor)
-            queue.append((successor, next_key, depth + 1))
+            queue.append(successor)
+            queue.append(next_key)
         expanded += 1
         # The state budget is an int comparison, checked after every expansion; the clock every 64.
         if queue and (stats.states >= max_states or expanded % BUDGET_CHECK_EVERY == 0):
@@ -84,18 +98,20 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
                 return stats.result("partial", stopped=stopped)
         if progress is not None and stats.states >= next_report:
             next_report = stats.states + PROGRESS_EVERY
-            stats.queued = len(queue)
+            stats.queued = len(queue) // 2
             progress(stats)
     return stats.result("pass")
 
 
-def _violation(parents, key: int, broken: tuple[str, str], last_action=None) -> Violation:
+def _violation(model: Model, parents: dict[int, int | None], roots: dict[int, int], key: int,
+               broken: tuple[str, str], last_action=None) -> Violation:
     """Walk parent links back to an initial state; return the path forward."""
-    actions = [] if last_action is None else [last_action]
-    parent, link = parents[key]
-    while parent is not None:
-        actions.append(link)
-        parent, link = parents[parent]
-    actions.reverse()
+    chain = [key]
+    while (parent := parents[chain[-1]]) is not None:
+        chain.append(parent)
+    chain.reverse()
+    actions, _ = actions_along(model, roots[chain[0]], chain[1:])
+    if last_action is not None:
+        actions.append(last_action)
     name, message = broken
-    return Violation(name, message, link, actions)
+    return Violation(name, message, roots[chain[0]], actions)

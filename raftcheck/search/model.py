@@ -203,3 +203,14 @@ def first_broken_step(properties: Sequence[TransitionProperty], before: Any, act
 
 
 Progress = Callable[[Stats], None]
+
+
+def actions_along(model: Model, initial: int, keys: Sequence[int]) -> tuple[list, Any]:
+    """The actions from initial state `initial` through the states whose fingerprints are `keys`, and the last
+    state: searches keep each state's parent fingerprint, not the action, and find it again here."""
+    state = model.initial_states()[initial]
+    actions = []
+    for key in keys:
+        action, state = next((a, s) for a, s in model.successors(state) if model.fingerprint(s) == key)
+        actions.append(action)
+    return actions, state

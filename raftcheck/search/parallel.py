@@ -27,6 +27,7 @@ from raftcheck.search.model import (
     SearchResult,
     Stats,
     Violation,
+    actions_along,
     first_broken_step,
     state_checker,
 )
@@ -113,11 +114,7 @@ def _rebuild(model: Model, shards: Shards, roots: dict[int, int], stats: Stats, 
         chain.append(parent)
     chain.reverse()
     index = roots[chain[0]]
-    state = model.initial_states()[index]
-    actions = []
-    for key in chain[1:]:
-        action, state = next((a, s) for a, s in model.successors(state) if model.fingerprint(s) == key)
-        actions.append(action)
+    actions, state = actions_along(model, index, chain[1:])
     if kind == "state":
         action, state = next((a, s) for a, s in model.successors(state) if model.fingerprint(s) == last)
         actions.append(action)
