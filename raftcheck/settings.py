@@ -81,6 +81,10 @@ class Failures(Section):
     crashes: Annotated[int, _help("Crash-and-restart budget of one execution.", ge=0)] = 0
     drops: Annotated[int, _help("How many messages one execution may lose.", ge=0)] = 0
     duplicates: Annotated[int, _help("How many messages one execution may duplicate.", ge=0)] = 0
+    stops: Annotated[
+        int, _help("Servers that may stop for good in one execution: each takes no step again, and every link it "
+                   "has fails (turns symmetry off).", ge=0)
+    ] = 0
     link_cuts: Annotated[
         int, _help("Links between two nodes that may fail, both ways, in one execution (partitions; "
                    "turns symmetry off).", ge=0)

@@ -34,6 +34,7 @@ from raftcheck.model.actions import (
     HealLink,
     RemoveServer,
     Restart,
+    Stop,
     TickOnce,
 )
 from raftcheck.model.cluster import ClusterView
@@ -84,6 +85,8 @@ def short_action(action: Action) -> str:
             return f"duplicate {short_message(message)}"
         case Restart(node):
             return f"{node}: crash and restart"
+        case Stop(node):
+            return f"{node} stops for good"
         case CutLink(node, peer):
             return f"link {node}-{peer} fails"
         case HealLink(node, peer):

@@ -41,6 +41,13 @@ class Restart(_Action):
     node: str
 
 
+class Stop(_Action):
+    """`node` stops for good: it takes no step again, and what it sent or is sent is lost (every link it has
+    fails for good)."""
+
+    node: str
+
+
 class CutLink(_Action):
     """The link between `node` and `peer` fails, both ways, until it heals (if ever): what is in flight on it
     is lost, and nothing sent over it arrives (a partial partition, or with enough cuts a full one)."""
@@ -97,6 +104,6 @@ class RemoveServer(_Action):
 
 
 Action = (
-    FireTimer | TickOnce | Deliver | Drop | Duplicate | Restart | CutLink | HealLink | ClientWrite | ClientRead
+    FireTimer | TickOnce | Deliver | Drop | Duplicate | Restart | Stop | CutLink | HealLink | ClientWrite | ClientRead
     | ClientRetry | ClientReuse | AddServer | RemoveServer
 )

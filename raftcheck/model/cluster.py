@@ -45,6 +45,7 @@ from raftcheck.model.actions import (
     FireTimer,
     RemoveServer,
     Restart,
+    Stop,
     CutLink,
     HealLink,
     TickOnce,
@@ -58,8 +59,9 @@ from raftcheck.settings import Settings
 CLIENT = "client"
 _MASK = (1 << 64) - 1
 
-# positions in World.used; CUT holds the links cut now, one bit per pair of node positions (`_link_bit`)
-CLIENTS, CHANGES, CRASHES, DROPS, DUPLICATES, READS, RETRIES, CHANGE_RETRIES, REUSES, HEALS, CUT = range(11)
+# positions in World.used; CUT holds the links cut now, one bit per pair of node positions (`_link_bit`), and
+# STOPPED the servers stopped for good, one bit per position (their links are in CUT too)
+CLIENTS, CHANGES, CRASHES, DROPS, DUPLICATES, READS, RETRIES, CHANGE_RETRIES, REUSES, HEALS, CUT, STOPPED = range(12)
 READER = "reader"
 
 
@@ -139,8 +141,10 @@ class RaftClusterModel:
         self._fire = settings.timing.timer == "fire"
         self._any_target = settings.bounds.client_targets == "any"
         initial = [self._boot(name) for name in self.names]
-        # Cut links are named by position in World.used, which renaming would have to permute: no symmetry.
-        symmetric = settings.cluster.symmetry and self._fire and not settings.failures.link_cuts
+        # Cut links and stopped servers are named by position in World.used, which renaming would have to
+        # permute: no symmetry.
+        failures = settings.failures
+        symmetric = settings.cluster.symmetry and self._fire and not (failures.link_cuts or failures.stops)
         classes = _interchangeable(self.names, initial) if symmetric else []
         self.group = symmetry_group(classes, len(self.names)) if classes else [tuple(range(len(self.names)))]
         self._perm_index = {perm: index for index, perm in enumerate(self.group)}
@@ -153,7 +157,7 @@ class RaftClusterModel:
         members = [s for s in initial if s.commit_index]
         committed = tuple(self.universe.log[self.universe.node(members[0])]) if members else ()
         self._initial = World(
-            tuple(self.universe.node(s) for s in initial), (), (0,) * (CUT + 1), (), committed, (0,) * len(committed)
+            tuple(self.universe.node(s) for s in initial), (), (0,) * (STOPPED + 1), (), committed, (0,) * len(committed)
         )
         self._tick = self.universe.message(Tick())
         self._committed_fps: dict[tuple[tuple[int, ...], int], int] = {}
@@ -270,7 +274,10 @@ class RaftClusterModel:
         names = self.names
         failures = self.settings.failures
         used = world.used
+        stopped = used[STOPPED]
         for position, node in enumerate(world.nodes):
+            if stopped >> position & 1:
+                continue
             if self._fire:
                 tick = self._timer_message(node)
                 if tick is not None:
@@ -290,14 +297,24 @@ class RaftClusterModel:
                 yield Duplicate(decoded), self._with_network(world, _sorted_with(world.network, message), DUPLICATES)
         if used[CRASHES] < failures.crashes:
             for position, node in enumerate(world.nodes):
+                if stopped >> position & 1:
+                    continue
                 revived = u.node(self.normalize(restart(u.node_states[node])))
                 nodes = world.nodes[:position] + (revived,) + world.nodes[position + 1 :]
                 yield Restart(names[position]), world._replace(nodes=nodes, used=_spend(used, CRASHES))
-        # A healed link's cut still counts: the cuts made are those in place plus those healed.
-        can_cut = used[CUT].bit_count() + used[HEALS] < failures.link_cuts
-        can_heal = used[CUT] and used[HEALS] < failures.link_heals
+        if stopped.bit_count() < failures.stops:
+            for position in range(len(names)):
+                if not stopped >> position & 1:
+                    yield Stop(names[position]), self._stop(world, position)
+        # A healed link's cut still counts: the cuts made are those in place plus those healed. The links of
+        # stopped servers are neither: they stay down.
+        cut = used[CUT] & ~self._links_of(stopped) if stopped else used[CUT]
+        can_cut = cut.bit_count() + used[HEALS] < failures.link_cuts
+        can_heal = cut and used[HEALS] < failures.link_heals
         if can_cut or can_heal:
             for first, second in combinations(range(len(names)), 2):
+                if stopped and (stopped >> first & 1 or stopped >> second & 1):
+                    continue
                 bit = _link_bit(first, second)
                 if not used[CUT] & bit:
                     if can_cut:
@@ -305,7 +322,7 @@ class RaftClusterModel:
                 elif can_heal:
                     yield HealLink(names[first], names[second]), self._heal(world, bit)
         for position, node in enumerate(world.nodes):
-            if self._any_target or u.is_leader[node]:
+            if (self._any_target or u.is_leader[node]) and not stopped >> position & 1:
                 yield from self._requests_at(world, position)
 
     def _requests_at(self, world: World, position: int) -> Iterator[tuple[Action, World]]:
@@ -357,7 +374,9 @@ class RaftClusterModel:
         return self._step(world, self.universe.destination[message], message, message)
 
     def fire_timer(self, world: World, position: int) -> World | None:
-        """`world` after the node at `position` lets its next timer fire, or None if it has none."""
+        """`world` after the node at `position` lets its next timer fire, or None if it has none (or stopped)."""
+        if world.used[STOPPED] >> position & 1:
+            return None
         tick = self._timer_message(world.nodes[position])
         return None if tick is None else self._step(world, position, tick, None)
 
@@ -454,6 +473,20 @@ class RaftClusterModel:
                         if not bit & _link_bit(u.position[u.messages[m].src], u.destination[m]))
         cut = world.used[CUT] | bit
         return world._replace(network=network, used=world.used[:CUT] + (cut,) + world.used[CUT + 1 :])
+
+    def _stop(self, world: World, position: int) -> World:
+        """`world` with the server at `position` stopped for good: each of its links cut, what is on them lost."""
+        links = self._links_of(1 << position)
+        u = self.universe
+        network = tuple(m for m in world.network
+                        if not links & _link_bit(u.position[u.messages[m].src], u.destination[m]))
+        used = world.used
+        return world._replace(network=network, used=used[:CUT] + (used[CUT] | links, used[STOPPED] | 1 << position))
+
+    def _links_of(self, positions: int) -> int:
+        """The CUT bits of every link of the servers whose bits `positions` holds."""
+        return sum(_link_bit(a, b) for a, b in combinations(range(len(self.names)), 2)
+                   if (positions >> a | positions >> b) & 1)
 
     def _heal(self, world: World, bit: int) -> World:
         """`world` with one cut link working again, one heal spent."""
@@ -616,8 +649,9 @@ def _same(state: NodeState) -> NodeState:
 
 
 def faults_that_last(used: tuple[int, ...]) -> tuple[int, ...]:
-    """`used` with the spent budgets forgotten and the cut links kept: what still shapes a run after its faults."""
-    return (0,) * CUT + (used[CUT],)
+    """`used` with the spent budgets forgotten and the cut links and stopped servers kept: what still shapes a run
+    after its faults."""
+    return (0,) * CUT + (used[CUT], used[STOPPED])
 
 
 @lru_cache(maxsize=1024)

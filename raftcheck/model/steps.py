@@ -36,6 +36,7 @@ from raftcheck.model.actions import (
     HealLink,
     RemoveServer,
     Restart,
+    Stop,
     TickOnce,
 )
 
@@ -44,6 +45,7 @@ NODE_STEPS: dict[str, tuple[type, str]] = {
     "timer": (FireTimer, "node"),
     "tick": (TickOnce, "node"),
     "restart": (Restart, "node"),
+    "stop": (Stop, "node"),
     "cut_link": (CutLink, "node"),
     "heal_link": (HealLink, "node"),
     "client_write": (ClientWrite, "node"),
