@@ -25,8 +25,10 @@ class LivenessProperty(NamedTuple):
     """`holds(nodes, links_cut)` for a state property, `holds(before, action, after, links_cut)` for a step property.
 
     `given(nodes, messages_in_flight)`: the property is asked only of runs
-    whose faults stop in a state where it holds. `timeouts`: whether followers' and candidates' election
-    timers fire once faults stop (see fairness).
+    whose faults stop in a state where it holds. `timeouts`: whether
+    followers' and candidates' election timers fire once faults stop (see
+    fairness). `describe_break(before, action, after, links_cut)`: what a step
+    that breaks an "always" property did, for its counterexample.
     """
 
     name: str
@@ -36,6 +38,7 @@ class LivenessProperty(NamedTuple):
     explanation: str
     given: Callable[[Nodes, int], bool] | None = None
     timeouts: bool = True
+    describe_break: Callable[..., str] | None = None
 
 
 def latest_config(nodes: Nodes) -> tuple[str, ...]:
@@ -56,28 +59,34 @@ def _no_term_rises(before: Nodes, action: Action, after: Nodes, links_cut: Links
     return all(b.current_term == a.current_term for b, a in zip(before, after))
 
 
-def _heard_leader_term(nodes: Nodes, links_cut: Links) -> int | None:
-    """The term of a leader of the highest term that is a member of its configuration and is followed by a
-    majority of it (members at its term that know it as leader, on links that work), if there is one."""
+def _heard_leader(nodes: Nodes, links_cut: Links) -> NodeState | None:
+    """A leader of the highest term that is a member of its configuration and is followed by a majority of it
+    (members at its term that know it as leader, on links that work), if there is one."""
     top = max(n.current_term for n in nodes)
     for leader in nodes:
         if leader.role is LEADER and leader.current_term == top and leader.id in leader.config:
             followers = {n.id for n in nodes if n.leader_id == leader.id and n.current_term == top
                          and frozenset((leader.id, n.id)) not in links_cut}
             if vote_won(leader.config, followers | {leader.id}):
-                return top
+                return leader
     return None
+
+
+def _leader_undisturbed(before: Nodes, action: Action, after: Nodes, links_cut: Links) -> bool:
+    leader = _heard_leader(before, links_cut)
+    return leader is None or all(n.current_term <= leader.current_term for n in after)
+
+
+def _disturbance(before: Nodes, action: Action, after: Nodes, links_cut: Links) -> str:
+    leader = _heard_leader(before, links_cut)
+    risen = ", ".join(f"{n.id} to {n.current_term}" for n in after if n.current_term > leader.current_term)
+    return f"a term rises ({risen}) while {leader.id} leads term {leader.current_term}, followed by a majority"
 
 
 def _settled(nodes: Nodes, in_flight: int) -> bool:
     """No message is in flight: none sent before the faults stopped (a pre-vote granted while no leader was
     heard, say) is still to arrive."""
     return not in_flight
-
-
-def _leader_undisturbed(before: Nodes, action: Action, after: Nodes, links_cut: Links) -> bool:
-    term = _heard_leader_term(before, links_cut)
-    return term is None or all(n.current_term <= term for n in after)
 
 
 def _no_outsider_campaigns(before: Nodes, action: Action, after: Nodes, links_cut: Links) -> bool:
@@ -133,5 +142,5 @@ LIVENESS_PROPERTIES: tuple[LivenessProperty, ...] = (
                      "links that work): a server that cannot hear from that leader does not depose it, which is "
                      "what PreVote is for. Asked of runs whose faults stop with no message in flight, as an "
                      "answer sent before then may carry a pre-vote granted while no leader was heard.",
-                     given=_settled),
+                     given=_settled, describe_break=_disturbance),
 )

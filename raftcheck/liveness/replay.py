@@ -141,7 +141,10 @@ def _broken_at_the_end(prop: LivenessProperty, model: RaftClusterModel, worlds: 
         return f"{prop.name} holds on the last step", None
     if any(broken[:-1]):
         return f"{prop.name} breaks before the last step", None
-    return None, f"faults stop after step {first_step}, and step {first_step + len(actions)} breaks it"
+    how = f"faults stop after step {first_step}, and step {first_step + len(actions)} breaks it"
+    if prop.describe_break is not None:
+        how += ": " + prop.describe_break(nodes[-2], actions[-1], nodes[-1], model.links_cut(worlds[-2]))
+    return None, how
 
 
 def _neglected(model: RaftClusterModel, states: list[World], actions: Sequence[Action], timeouts: bool) -> str | None:
