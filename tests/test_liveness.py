@@ -252,6 +252,7 @@ def test_a_node_cut_off_from_a_healthy_leader_raises_its_term_without_prevote(di
     assert shown.exit_code == 0, shown.output
     assert "no fault from here on" in shown.output and "loop:" not in shown.output
     assert f"confirmed: LeaderUndisturbed breaks after step {len(trace.actions)}" in shown.output
+    assert "a term rises (n3 to 2) while n1 leads term 1" in " ".join(shown.output.split())
 
 
 def test_a_tampered_run_to_a_disruption_does_not_replay(disruption):
