@@ -135,15 +135,15 @@ def _broken_at_the_end(prop: LivenessProperty, model: RaftClusterModel, worlds: 
         return f"{prop.name} needs a step after the faults stop to break it", None
     node_states = model.universe.node_states
     nodes = [tuple(node_states[n] for n in world.nodes) for world in worlds]
-    broken = [not prop.holds(nodes[i], actions[i], nodes[i + 1], model.links_cut(worlds[i]))
-              for i in range(len(actions))]
+    cuts = [model.links_cut(world) for world in worlds]
+    broken = [not prop.holds(nodes[i], actions[i], nodes[i + 1], cuts[i]) for i in range(len(actions))]
     if not broken[-1]:
         return f"{prop.name} holds on the last step", None
     if any(broken[:-1]):
         return f"{prop.name} breaks before the last step", None
     how = f"faults stop after step {first_step}, and step {first_step + len(actions)} breaks it"
     if prop.describe_break is not None:
-        how += ": " + prop.describe_break(nodes[-2], actions[-1], nodes[-1], model.links_cut(worlds[-2]))
+        how += ": " + prop.describe_break(nodes[-2], actions[-1], nodes[-1], cuts[-2])
     return None, how
 
 

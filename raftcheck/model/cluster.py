@@ -162,6 +162,7 @@ class RaftClusterModel:
         self._tick = self.universe.message(Tick())
         self._committed_fps: dict[tuple[tuple[int, ...], int], int] = {}
         self._memo: dict = {}
+        self._server_links: dict[int, int] = {}  # a set of stopped servers (bits): the CUT bits of their links
         self._full_logs: dict[tuple[int, tuple[int, ...]], NodeState] = {}
         self._node_parts: dict[tuple[int, ...], list] = {}
         self._recent_views: list[tuple[World | None, ClusterView | None]] = [(None, None), (None, None)]
@@ -468,25 +469,30 @@ class RaftClusterModel:
 
     def _cut(self, world: World, bit: int) -> World:
         """`world` with one more link cut: the messages in flight on it are lost."""
-        u = self.universe
-        network = tuple(m for m in world.network
-                        if not bit & _link_bit(u.position[u.messages[m].src], u.destination[m]))
         cut = world.used[CUT] | bit
-        return world._replace(network=network, used=world.used[:CUT] + (cut,) + world.used[CUT + 1 :])
+        return world._replace(network=self._lost_on(world.network, bit),
+                              used=world.used[:CUT] + (cut,) + world.used[CUT + 1 :])
 
     def _stop(self, world: World, position: int) -> World:
         """`world` with the server at `position` stopped for good: each of its links cut, what is on them lost."""
         links = self._links_of(1 << position)
-        u = self.universe
-        network = tuple(m for m in world.network
-                        if not links & _link_bit(u.position[u.messages[m].src], u.destination[m]))
         used = world.used
-        return world._replace(network=network, used=used[:CUT] + (used[CUT] | links, used[STOPPED] | 1 << position))
+        return world._replace(network=self._lost_on(world.network, links),
+                              used=used[:CUT] + (used[CUT] | links, used[STOPPED] | 1 << position))
+
+    def _lost_on(self, network: tuple[int, ...], links: int) -> tuple[int, ...]:
+        """`network` without the messages in flight on the links whose CUT bits `links` holds."""
+        u = self.universe
+        return tuple(m for m in network if not links & _link_bit(u.position[u.messages[m].src], u.destination[m]))
 
     def _links_of(self, positions: int) -> int:
-        """The CUT bits of every link of the servers whose bits `positions` holds."""
-        return sum(_link_bit(a, b) for a, b in combinations(range(len(self.names)), 2)
-                   if (positions >> a | positions >> b) & 1)
+        """The CUT bits of every link of the servers whose bits `positions` holds (computed once per set)."""
+        links = self._server_links.get(positions)
+        if links is None:
+            links = self._server_links[positions] = sum(
+                _link_bit(a, b) for a, b in combinations(range(len(self.names)), 2) if (positions >> a | positions >> b) & 1
+            )
+        return links
 
     def _heal(self, world: World, bit: int) -> World:
         """`world` with one cut link working again, one heal spent."""
