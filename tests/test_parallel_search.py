@@ -9,9 +9,12 @@ from click.testing import CliRunner
 
 import mutants
 import raftcheck
+from raftcheck.checker.runner import model_at_start
+from raftcheck.checker.spec import load_spec
 from raftcheck.checker.trace import replay
 from raftcheck.cli import main
 from raftcheck.core import handle
+from raftcheck.search.shard import Shard, balance
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 
@@ -140,3 +143,37 @@ def test_a_ray_address_is_joined_even_when_the_workers_are_given():
                                         "--ray-address", "127.0.0.1:1"])
     assert outcome.exit_code == 2
     assert "no Ray head answers there" in outcome.output
+
+
+@pytest.mark.parametrize("frontiers, plan", [
+    ([10, 0], [{1: 5}, {}]),
+    ([0, 7], [{}, {0: 4}]),  # the odd state goes to the first shard
+    ([9, 0, 0], [{1: 3, 2: 3}, {}, {}]),
+    ([6, 6, 0], [{2: 2}, {2: 2}, {}]),
+    ([1000, 995], [{}, {}]),  # within 1% of the total: nothing moves
+    ([0, 0], [{}, {}]),
+])
+def test_balancing_moves_the_surplus_to_the_shards_below_their_share(frontiers, plan):
+    assert balance(frontiers) == plan
+
+
+def test_shards_share_the_work_though_every_state_starts_in_one():
+    """States stay with the shard that finds them, so without balancing one shard would expand them all."""
+    spec = load_spec(SPECS / "election_replication_with_restart.toml")
+    shards = [Shard(model_at_start(spec), index, 2, None) for index in range(2)]
+    transitions, depth = [0, 0], 0
+    frontiers = [len(shard.frontier) for shard in shards]
+    while sum(frontiers):
+        plan = balance(frontiers)
+        gives = [shard.give(plan[me]) for me, shard in enumerate(shards)]
+        for me, shard in enumerate(shards):
+            shard.take([(giver, gives[giver][me]) for giver in range(2) if me in plan[giver]])
+        asks = [shard.expand(depth, None, None) for shard in shards]
+        answers = [shard.decide([(1 - me, asks[1 - me][me])]) for me, shard in enumerate(shards)]
+        reports = [shard.accept([(1 - me, answers[1 - me][me])]) for me, shard in enumerate(shards)]
+        frontiers = [report.frontier for report in reports]
+        transitions = [total + report.transitions for total, report in zip(transitions, reports)]
+        depth += 1
+    single = raftcheck.check(SPECS / "election_replication_with_restart.toml").search
+    assert sum(transitions) == single.transitions
+    assert min(transitions) > 0.4 * single.transitions

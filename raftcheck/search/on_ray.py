@@ -106,35 +106,53 @@ class _ShardActor:
         gc.disable()  # states are acyclic: the collector would only rescan the visited set
         self.shard = Shard(factory(), index, workers, max_depth)
 
+    def give(self, counts: dict[int, int]) -> tuple:
+        return tuple(self.shard.give(counts))
+
+    def take(self, peers: list[int], *batches: Any) -> None:
+        self.shard.take(list(zip(peers, batches)))
+
     def expand(self, depth: int, seconds_left: float | None, remaining: int | None) -> tuple:
         return tuple(self.shard.expand(depth, seconds_left, remaining))
 
-    def absorb(self, peers: list[int], *batches: Any) -> LevelReport:
-        return self.shard.absorb(list(zip(peers, batches)))
+    def decide(self, peers: list[int], *asks: Any) -> tuple:
+        return tuple(self.shard.decide(list(zip(peers, asks))))
+
+    def accept(self, peers: list[int], *answers: Any) -> LevelReport:
+        return self.shard.accept(list(zip(peers, answers)))
 
     def parent(self, key: int) -> int | None:
         return self.shard.parents[key]
 
 
 class _ActorShards:
-    """The shards as actors: a level is one `expand` per actor, whose per-peer outputs feed each `absorb`."""
+    """The shards as actors: each step of a level is one call per actor, fed the per-peer outputs of the
+    step before as object references (an actor runs one caller's calls in the order they were made)."""
 
     def __init__(self, factory: Callable[[], Model], workers: int, max_depth: int | None) -> None:
         self.workers = workers
         self.actors = [_ShardActor.remote(factory, index, workers, max_depth) for index in range(workers)]
 
-    def level(self, depth: int, seconds_left: float | None, remaining: int | None) -> list[LevelReport]:
+    def level(self, depth: int, seconds_left: float | None, remaining: int | None,
+              plan: list[dict[int, int]]) -> list[LevelReport]:
         n = self.workers
-        if n == 1:
-            outputs = [[actor.expand.remote(depth, seconds_left, remaining)] for actor in self.actors]
-        else:
-            outputs = [actor.expand.options(num_returns=n).remote(depth, seconds_left, remaining)
-                       for actor in self.actors]
-        absorbed = []
+        gives = [self._per_peer(actor.give, plan[me]) for me, actor in enumerate(self.actors)]
         for me, actor in enumerate(self.actors):
-            peers = [peer for peer in range(n) if peer != me]
-            absorbed.append(actor.absorb.remote(peers, *(outputs[peer][me] for peer in peers)))
-        return ray.get(absorbed)
+            givers = [giver for giver in range(n) if me in plan[giver]]
+            actor.take.remote(givers, *(gives[giver][me] for giver in givers))
+        asks = [self._per_peer(actor.expand, depth, seconds_left, remaining) for actor in self.actors]
+        answers = [self._per_peer(actor.decide, self._peers(me), *(asks[peer][me] for peer in self._peers(me)))
+                   for me, actor in enumerate(self.actors)]
+        return ray.get([actor.accept.remote(self._peers(me), *(answers[peer][me] for peer in self._peers(me)))
+                        for me, actor in enumerate(self.actors)])
+
+    def _peers(self, me: int) -> list[int]:
+        return [peer for peer in range(self.workers) if peer != me]
+
+    def _per_peer(self, method: Any, *args: Any) -> list:
+        """Call `method` for one object reference per peer (Ray returns a bare reference when there is one)."""
+        refs = method.options(num_returns=self.workers).remote(*args)
+        return [refs] if self.workers == 1 else refs
 
     def parent(self, key: int) -> int | None:
         return ray.get(self.actors[key % self.workers].parent.remote(key))
@@ -142,4 +160,3 @@ class _ActorShards:
     def close(self) -> None:
         for actor in self.actors:
             ray.kill(actor)
-

@@ -9,7 +9,8 @@ this process's own.
 
 `parallel_breadth_first` runs the shards in forked processes on this
 machine: the model (and a test's mutant handler) need not be picklable, and
-successors go straight from shard to shard through per-shard queues.
+asks, answers and balancing moves go straight from shard to shard through
+per-shard queues.
 `on_ray.py` runs the same shards as Ray actors.
 """
 
@@ -31,13 +32,17 @@ from raftcheck.search.model import (
     first_broken_step,
     state_checker,
 )
-from raftcheck.search.shard import LevelReport, Shard
+from raftcheck.search.shard import LevelReport, Shard, balance
 
 
 class Shards(Protocol):
-    """Runs one level on every shard; answers parent links."""
+    """Runs one level on every shard, after moving states as `plan` says (see `shard.balance`); answers parent
+    links."""
 
-    def level(self, depth: int, seconds_left: float | None, remaining: int | None) -> list[LevelReport]: ...
+    workers: int
+
+    def level(self, depth: int, seconds_left: float | None, remaining: int | None,
+              plan: list[dict[int, int]]) -> list[LevelReport]: ...
 
     def parent(self, key: int) -> int | None: ...
 
@@ -74,6 +79,7 @@ def start_search(model: Model) -> tuple[Stats, dict[int, int], SearchResult | No
 
 def sharded_search(model: Model, shards: Shards, roots: dict[int, int], stats: Stats, limits: Limits,
                    progress: Progress | None) -> SearchResult:
+    frontiers = [sum(1 for key in roots if key % shards.workers == index) for index in range(shards.workers)]
     frontier = len(roots)
     depth = 0
     while frontier:
@@ -81,8 +87,10 @@ def sharded_search(model: Model, shards: Shards, roots: dict[int, int], stats: S
         remaining = None if limits.max_states is None else limits.max_states - stats.states
         seconds_left = None if limits.max_seconds is None else limits.max_seconds - stats.seconds
         found = stopped = None
+        reports = shards.level(depth, seconds_left, remaining, balance(frontiers))
+        frontiers = [report.frontier for report in reports]
         frontier = 0
-        for report in shards.level(depth, seconds_left, remaining):
+        for report in reports:
             stats.states += report.states
             stats.transitions += report.transitions
             for reason, count in report.unexpanded.items():
@@ -138,6 +146,7 @@ class ForkedShards:
         context = multiprocessing.get_context("fork")
         inboxes = [context.Queue() for _ in range(workers)]
         stop = context.Event()
+        self.workers = workers
         self._pipes: list[Connection] = []
         self._processes = []
         for index in range(workers):
@@ -165,9 +174,11 @@ class ForkedShards:
                 process.kill()
                 process.join()
 
-    def level(self, depth: int, seconds_left: float | None, remaining: int | None) -> list[LevelReport]:
-        for pipe in self._pipes:
-            pipe.send(("level", depth, seconds_left, remaining))
+    def level(self, depth: int, seconds_left: float | None, remaining: int | None,
+              plan: list[dict[int, int]]) -> list[LevelReport]:
+        for index, pipe in enumerate(self._pipes):
+            givers = sum(1 for gives in plan if index in gives)
+            pipe.send(("level", depth, seconds_left, remaining, plan[index], givers))
         answers: dict[Connection, Any] = {}
         while len(answers) < len(self._pipes):
             for pipe in wait([p for p in self._pipes if p not in answers]):
@@ -189,19 +200,48 @@ class ForkedShards:
         return value
 
 
+class _Inbox:
+    """A shard's queue, read one step at a time: what a fast peer sent for a later step waits its turn."""
+
+    def __init__(self, queue: Any) -> None:
+        self._queue = queue
+        self._early: list[tuple[str, int, Any]] = []
+
+    def take(self, step: str, count: int) -> list[tuple[int, Any]]:
+        """`count` batches of `step`, in peer order: (peer, batch)."""
+        batches = [(peer, batch) for kind, peer, batch in self._early if kind == step]
+        self._early = [item for item in self._early if item[0] != step]
+        while len(batches) < count:
+            kind, peer, batch = self._queue.get()
+            if kind == step:
+                batches.append((peer, batch))
+            else:
+                self._early.append((kind, peer, batch))
+        return sorted(batches, key=lambda item: item[0])
+
+
 def _serve(model: Model, index: int, workers: int, max_depth: int | None, inboxes: list, stop: Any,
            pipe: Connection) -> None:
     try:
         shard = Shard(model, index, workers, max_depth, stop)
+        inbox = _Inbox(inboxes[index])
+        peers = workers - 1
+
+        def send(step: str, batches: list) -> None:
+            for peer, batch in enumerate(batches):
+                if batch is not None:
+                    inboxes[peer].put((step, index, batch))
+
         while (command := pipe.recv())[0] != "stop":
             if command[0] == "parent":
                 pipe.send(("ok", shard.parents[command[1]]))
                 continue
-            for peer, packed in enumerate(shard.expand(*command[1:])):
-                if peer != index:
-                    inboxes[peer].put((index, packed))
-            batches = [inboxes[index].get() for _ in range(workers - 1)]
-            pipe.send(("ok", shard.absorb(batches)))
+            _, depth, seconds_left, remaining, gives, givers = command
+            send("give", shard.give(gives))
+            shard.take(inbox.take("give", givers))
+            send("ask", shard.expand(depth, seconds_left, remaining))
+            send("answer", shard.decide(inbox.take("ask", peers)))
+            pipe.send(("ok", shard.accept(inbox.take("answer", peers))))
     except EOFError:
         return
     except BaseException as error:  # reported to the coordinator, which raises it

@@ -1,23 +1,33 @@
-"""One worker of a sharded breadth-first search: its part of the visited set and of each level.
+"""One worker of a sharded breadth-first search: its part of the visited set, and the states it found.
 
 A shard owns the fingerprints `fp % workers == index`: it keeps their parent
-links and expands the states it owns. `expand` works through this level's
-frontier and returns, per peer, the successors that peer owns, packed by the
-model's codec; `sent` remembers what it already shipped, so a state found
-again costs a set look-up. Each new successor is checked by the shard that
-finds it, shipped or not. `absorb` takes the peers' batches and keeps the
-states it sees first. Whoever runs the shards (forked processes, Ray actors)
-only moves the batches and the reports.
+links and decides which of them are new. States stay where they are found:
+a shard that finds a successor another shard owns asks that owner, with the
+fingerprint alone, whether it is new, and if so checks it and expands it
+next level itself. Only fingerprints cross between shards, every new state
+is checked exactly once, and a shard keeps expanding states like the ones it
+expanded before (its caches stay warm). States move only to even out the
+shards' frontiers (`give` and `take`), which after the first levels is rare.
+
+One level is four steps, each run on every shard before any shard starts the
+next: `give` / `take` (the balancing the coordinator planned), `expand`
+(successors; the asks for each owner), `decide` (the owner's answers) and
+`accept` (the finder keeps and checks what its owners accepted). Whoever runs
+the shards (forked processes, Ray actors) only moves what one step returns
+to the next.
 """
 
 from __future__ import annotations
 
 import time
+from array import array
 from typing import Any, NamedTuple, Protocol
 
 from raftcheck.search.model import GoalTracker, Model, state_checker, step_checker
 
 BUDGET_CHECK_EVERY = 64
+# Frontiers are evened out only when one is this share of the total away from its fair share.
+IMBALANCE = 0.01
 
 
 class StopFlag(Protocol):
@@ -58,9 +68,10 @@ class Shard:
         self.check_state, self.check_step = state_checker(model), step_checker(model)
         self.goals = GoalTracker(model)
         self.parents: dict[int, int | None] = {}
-        self.sent: set[int] = set()
+        self.asked: set[int] = set()  # fingerprints owned elsewhere that this shard asked about once
         self.frontier: list[tuple[Any, int]] = []
         self._fresh: list[tuple[Any, int]] = []
+        self._waiting: list[list[Any]] = []  # per owner: successor, fingerprint, parent, ... in the order asked
         self._partial = LevelReport(0, 0, {}, None, None, 0, {})
         for state in model.initial_states():
             key = model.fingerprint(state)
@@ -68,14 +79,29 @@ class Shard:
                 self.parents[key] = None
                 self.frontier.append((state, key))
 
+    def give(self, counts: dict[int, int]) -> list:
+        """Take `counts[peer]` states off this frontier's end for each peer; per peer, packed (None: nothing)."""
+        packed: list = [None] * self.workers
+        for peer, count in counts.items():
+            moved, self.frontier[-count:] = self.frontier[-count:], []
+            packed[peer] = self.codec.pack(peer, [(key, 0, state) for state, key in moved])
+        return packed
+
+    def take(self, batches: list[tuple[int, Any]]) -> None:
+        """Add states peers gave to this frontier."""
+        for peer, packed in batches:
+            self.frontier.extend((state, key) for key, _, state in self.codec.unpack(peer, packed))
+
     def expand(self, depth: int, seconds_left: float | None, remaining: int | None) -> list:
-        """Expand this shard's part of level `depth`; keep the successors it owns, return the rest per peer."""
+        """Expand this shard's frontier; keep the new successors it owns; per peer, the (fingerprint, parent)
+        pairs to ask that peer about, flattened (None for this shard)."""
         model, me, workers, goals = self.model, self.index, self.workers, self.goals
-        parents, sent = self.parents, self.sent
+        parents, asked = self.parents, self.asked
         check_state, check_step, step_properties = self.check_state, self.check_step, model.transition_properties
         max_depth = self.max_depth
         deadline = None if seconds_left is None else time.monotonic() + seconds_left
-        outgoing: list[list] = [[] for _ in range(workers)]
+        asks = [array("q") for _ in range(workers)]  # 64-bit ints: pickled as one bytes object
+        waiting: list[list[Any]] = [[] for _ in range(workers)]
         fresh: list[tuple[Any, int]] = []
         unexpanded: dict[str, int] = {}
         states = transitions = 0
@@ -96,18 +122,19 @@ class Shard:
                     goals.step(state, action, successor)
                 next_key = model.fingerprint(successor)
                 owner = next_key % workers
-                if owner == me:
-                    if next_key in parents:
-                        continue
-                    parents[next_key] = key
-                    states += 1
-                    fresh.append((successor, next_key))
-                elif next_key in sent:
+                if owner != me:
+                    if next_key not in asked:
+                        asked.add(next_key)
+                        ask = asks[owner]
+                        ask.append(next_key)
+                        ask.append(key)
+                        waiting[owner] += (successor, next_key, key)
                     continue
-                else:
-                    sent.add(next_key)
-                    outgoing[owner].append((next_key, key, successor))
-                # A new successor is checked where it is found, so a violation stops the level at once.
+                if next_key in parents:
+                    continue
+                parents[next_key] = key
+                states += 1
+                fresh.append((successor, next_key))
                 broken = check_state(successor)
                 if broken:
                     violation = ("state", broken, key, next_key)
@@ -121,23 +148,74 @@ class Shard:
                 halted = _out_of_budget(deadline, remaining, states * workers)
                 if halted or self.stop.is_set():
                     break
-        self._fresh = fresh
+        self._fresh, self._waiting = fresh, waiting
         self._partial = LevelReport(states, transitions, unexpanded, violation, halted, 0, {})
-        return [self.codec.pack(peer, outgoing[peer]) if peer != me else None for peer in range(workers)]
+        return [asks[peer] if peer != me else None for peer in range(workers)]
 
-    def absorb(self, batches: list[tuple[int, Any]]) -> LevelReport:
-        """Keep the peers' successors this shard sees first (their senders checked them); this level's report."""
-        parents, fresh = self.parents, self._fresh
-        states, transitions, unexpanded, violation, halted, _, _ = self._partial
-        for peer, packed in batches:
-            for next_key, key, successor in self.codec.unpack(peer, packed):
+    def decide(self, asks: list[tuple[int, array]]) -> list:
+        """Answer each peer's asks, in peer order: per peer, one byte per ask (1: new, now this shard's)."""
+        parents = self.parents
+        answers: list = [None] * self.workers
+        states = 0
+        for peer, pairs in asks:
+            answer = bytearray(len(pairs) // 2)
+            for i in range(0, len(pairs), 2):
+                next_key = pairs[i]
                 if next_key not in parents:
-                    parents[next_key] = key
+                    parents[next_key] = pairs[i + 1]
+                    answer[i // 2] = 1
                     states += 1
-                    fresh.append((successor, next_key))
-        self.frontier, self._fresh = fresh, []
-        reached = {name: how for name, how in self.goals.reached.items() if how is not None}
+            answers[peer] = bytes(answer)
+        self._partial = self._partial._replace(states=self._partial.states + states)
+        return answers
+
+    def accept(self, answers: list[tuple[int, bytes]]) -> LevelReport:
+        """Keep and check the successors their owners found new; this level's report."""
+        goals, check_state, fresh = self.goals, self.check_state, self._fresh
+        states, transitions, unexpanded, violation, halted, _, _ = self._partial
+        for peer, answer in answers:
+            if violation:
+                break
+            waiting = self._waiting[peer]
+            for asked, new in enumerate(answer):
+                if not new:
+                    continue
+                successor, next_key, key = waiting[3 * asked:3 * asked + 3]
+                fresh.append((successor, next_key))
+                broken = check_state(successor)
+                if broken:
+                    violation = ("state", broken, key, next_key)
+                    self.stop.set()
+                    break
+                if goals.pending:
+                    goals.state(successor)
+        self.frontier, self._fresh, self._waiting = fresh, [], []
+        reached = {name: how for name, how in goals.reached.items() if how is not None}
         return LevelReport(states, transitions, unexpanded, violation, halted, len(fresh), reached)
+
+
+def balance(frontiers: list[int]) -> list[dict[int, int]]:
+    """Per shard, how many states to give each peer so that every frontier is within one of the mean.
+
+    Nothing moves while every frontier is within `IMBALANCE` of the total from its fair share.
+    """
+    total, workers = sum(frontiers), len(frontiers)
+    plan: list[dict[int, int]] = [{} for _ in frontiers]
+    fair = [total // workers + (1 if i < total % workers else 0) for i in range(workers)]
+    if all(abs(size - share) <= IMBALANCE * total for size, share in zip(frontiers, fair)):
+        return plan
+    surplus = [[i, size - share] for i, (size, share) in enumerate(zip(frontiers, fair)) if size > share]
+    for receiver, (size, share) in enumerate(zip(frontiers, fair)):
+        need = share - size
+        for giver in surplus:
+            if need <= 0:
+                break
+            moved = min(need, giver[1])
+            if moved > 0:
+                plan[giver[0]][receiver] = moved
+                giver[1] -= moved
+                need -= moved
+    return plan
 
 
 def _out_of_budget(deadline: float | None, remaining: int | None, estimate: int) -> str | None:
