@@ -1,8 +1,8 @@
 """Breadth-first search storing fingerprints with parent links.
 
 Only 64-bit fingerprints, each with its parent's, are kept for visited
-states (the parent's is the very int object stored as its key, so a state
-costs one int and one dict slot); the frontier holds whole states. Because
+states: in a dict, and past a few million states in a table of 16-byte
+slots (`fingerprints.py`); the frontier holds whole states. Because
 states are checked when first discovered, level by level, the first violation
 found is at minimal depth, and its path is rebuilt from the parent links, each
 action found again among its parent's successors: the shortest
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 
+from raftcheck.search.fingerprints import FingerprintTable, compact
 from raftcheck.search.model import (
     GoalTracker,
     Limits,
@@ -34,7 +35,7 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
     goals = GoalTracker(model)
     stats = Stats(goals=goals)
     check_state, check_step = state_checker(model), step_checker(model)
-    parents: dict[int, int | None] = {}
+    parents: dict[int, int | None] | FingerprintTable = {}
     roots: dict[int, int] = {}  # an initial state's fingerprint: its index
     queue: deque = deque()  # state, fingerprint, state, fingerprint, ...: level after level, no tuple per state
     for index, state in enumerate(model.initial_states()):
@@ -62,6 +63,7 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
             depth += 1
             stats.depth = depth
             left_in_level = len(queue) // 2
+            parents = compact(parents)
         left_in_level -= 1
         state = pop()
         key = pop()
@@ -103,7 +105,7 @@ def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | 
     return stats.result("pass")
 
 
-def _violation(model: Model, parents: dict[int, int | None], roots: dict[int, int], key: int,
+def _violation(model: Model, parents: dict[int, int | None] | FingerprintTable, roots: dict[int, int], key: int,
                broken: tuple[str, str], last_action=None) -> Violation:
     """Walk parent links back to an initial state; return the path forward."""
     chain = [key]

@@ -49,7 +49,7 @@ class Model(Protocol[S, A]):
         """Every enabled action with the state it leads to."""
 
     def fingerprint(self, state: S) -> int:
-        """A 64-bit key, equal for states the search may treat as one (e.g. up to symmetry)."""
+        """A signed 64-bit key (as hash() gives), equal for states the search may treat as one (e.g. up to symmetry)."""
 
     def beyond_bounds(self, state: S) -> str | None:
         """The bound a state exceeds (checked, but not explored further), or None."""

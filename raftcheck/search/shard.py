@@ -23,6 +23,7 @@ import time
 from array import array
 from typing import Any, NamedTuple, Protocol
 
+from raftcheck.search.fingerprints import Visited, compact
 from raftcheck.search.model import GoalTracker, Model, state_checker, step_checker
 
 BUDGET_CHECK_EVERY = 64
@@ -67,8 +68,8 @@ class Shard:
         self.codec = model.codec()
         self.check_state, self.check_step = state_checker(model), step_checker(model)
         self.goals = GoalTracker(model)
-        self.parents: dict[int, int | None] = {}
-        self.asked: set[int] = set()  # fingerprints owned elsewhere that this shard asked about once
+        self.parents: Visited = {}
+        self.asked: Visited = set()  # fingerprints owned elsewhere that this shard asked about once
         self.frontier: list[tuple[Any, int]] = []
         self._fresh: list[tuple[Any, int]] = []
         self._waiting: list[list[Any]] = []  # per owner: successor, fingerprint, parent, ... in the order asked
@@ -96,7 +97,7 @@ class Shard:
         """Expand this shard's frontier; keep the new successors it owns; per peer, the (fingerprint, parent)
         pairs to ask that peer about, flattened (None for this shard)."""
         model, me, workers, goals = self.model, self.index, self.workers, self.goals
-        parents, asked = self.parents, self.asked
+        self.parents, self.asked = parents, asked = compact(self.parents), compact(self.asked)
         check_state, check_step, step_properties = self.check_state, self.check_step, model.transition_properties
         max_depth = self.max_depth
         deadline = None if seconds_left is None else time.monotonic() + seconds_left
