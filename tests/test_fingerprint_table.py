@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import raftcheck
 from raftcheck.search import fingerprints
-from raftcheck.search.fingerprints import FingerprintTable, compact
+from raftcheck.search.fingerprints import FingerprintSet, FingerprintTable, compact
 
 SPECS = Path(__file__).resolve().parent.parent / "specs"
 fingerprint = st.one_of(st.integers(-(2**63) + 1, 2**63 - 1), st.integers(-3, 3))
@@ -33,6 +33,18 @@ def test_the_table_answers_as_a_dict_does(items, probes):
                 table[key]
 
 
+@settings(max_examples=200)
+@given(st.lists(fingerprint, max_size=300), st.lists(fingerprint))
+def test_the_set_of_words_answers_as_a_set_does(keys, probes):
+    words, reference = FingerprintSet(), set()
+    for key in keys:
+        assert (key in words) == (key in reference)
+        words.add(key)
+        reference.add(key)
+    assert len(words) == len(reference)
+    assert all((key in words) == (key in reference) for key in keys + probes)
+
+
 def test_the_table_grows_and_keeps_every_fingerprint():
     table = FingerprintTable()
     keys = [hash((i, "grow")) for i in range(200_000)] + [0, 1, -1]
@@ -50,6 +62,7 @@ def test_a_dict_and_a_set_move_into_tables_whole(monkeypatch):
     assert isinstance(table, FingerprintTable) and not parents
     assert [table[5], table[0], table[-7]] == [None, 5, 0]
     seen = compact({1, 2, 3})
+    assert isinstance(seen, FingerprintSet) and not isinstance(seen, FingerprintTable)
     assert all(key in seen for key in (1, 2, 3)) and 4 not in seen
     assert compact({1: None}) == {1: None}  # below the threshold: as it was
 

@@ -1,10 +1,11 @@
-"""The visited set of a big search: 64-bit fingerprints and their parents in 16-byte slots.
+"""The visited set of a big search: 64-bit fingerprints (and their parents) in 8 (16) bytes a slot.
 
 A dict from int to int costs about 100 bytes a state (two int objects and a
 slot); at 100 million states that is more than this kind of machine has.
 A search starts with a dict, which is faster, and moves to a table once it
 holds `COMPACT_AFTER` states (`compact`). In the table, fingerprints and
-parents live in flat arrays of machine words, probed linearly (fingerprints
+parents live in flat arrays of machine words (a sharded search's set of
+fingerprints it asked about needs no parents: `FingerprintSet`), probed linearly (fingerprints
 are hashes, so their low bits are already spread), and the table doubles
 when it is 70% full. Fingerprints are signed 64-bit ints, as hash() gives.
 Zero marks an empty slot, so the fingerprint 0 is stored as `ZERO` instead:
@@ -15,7 +16,6 @@ by treating equal fingerprints as one state.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable
 
 COMPACT_AFTER = 4_000_000
 ZERO = -(2**63)  # stands for the fingerprint 0
@@ -23,8 +23,10 @@ NO_PARENT = 0  # an initial state's parent: the fingerprint 0 is stored as ZERO,
 FULL = 0.7
 
 
-class FingerprintTable:
-    """A mapping from fingerprint to parent fingerprint (None for an initial state), as the search uses a dict."""
+class FingerprintSet:
+    """A set of fingerprints in one array of machine words (8 bytes a slot)."""
+
+    columns = 1  # arrays of words per slot: the fingerprints, and in a table their parents
 
     def __init__(self, expected: int = 0) -> None:
         slots = 1 << 16
@@ -33,97 +35,92 @@ class FingerprintTable:
         self._allocate(slots)
         self._size = 0
 
-    @classmethod
-    def holding(cls, items: Iterable[tuple[int, int | None]], expected: int) -> FingerprintTable:
-        """A table of `items` (fingerprint, parent), sized for `expected` of them and room to grow."""
-        table = cls(2 * expected)
-        for key, parent in items:
-            table[key] = parent
-        return table
-
     def _allocate(self, slots: int) -> None:
-        self._keys = array("q", bytes(8 * slots))
-        self._parents = array("q", bytes(8 * slots))
+        self._arrays = [array("q", bytes(8 * slots)) for _ in range(self.columns)]
+        self._keys = self._arrays[0]
         self._mask = slots - 1
         self._grow_at = int(slots * FULL)
 
+    def _place(self, key: int) -> int:
+        """The slot that holds `key` (never 0: see ZERO), or the empty one where it would go."""
+        keys, mask = self._keys, self._mask
+        slot = key & mask
+        while (held := keys[slot]) and held != key:
+            slot = (slot + 1) & mask
+        return slot
+
     def __contains__(self, key: int) -> bool:
-        if not key:
-            key = ZERO
-        keys, mask = self._keys, self._mask
-        slot = key & mask
-        while held := keys[slot]:
-            if held == key:
-                return True
-            slot = (slot + 1) & mask
-        return False
-
-    def __setitem__(self, key: int, parent: int | None) -> None:
-        if not key:
-            key = ZERO
-        keys, mask = self._keys, self._mask
-        slot = key & mask
-        while held := keys[slot]:
-            if held == key:
-                break
-            slot = (slot + 1) & mask
-        else:
-            keys[slot] = key
-            self._size += 1
-        self._parents[slot] = NO_PARENT if parent is None else parent or ZERO
-        if self._size >= self._grow_at:
-            self._grow()
-
-    def __getitem__(self, key: int) -> int | None:
-        if not key:
-            key = ZERO
-        keys, mask = self._keys, self._mask
-        slot = key & mask
-        while (held := keys[slot]) != key:
-            if not held:
-                raise KeyError(key)
-            slot = (slot + 1) & mask
-        parent = self._parents[slot]
-        if parent == NO_PARENT:
-            return None
-        return 0 if parent == ZERO else parent
+        return bool(self._keys[self._place(key or ZERO)])
 
     def __len__(self) -> int:
         return self._size
 
     def add(self, key: int) -> None:
-        """Use as a set: record `key` with no parent."""
-        self[key] = None
+        self._insert(key or ZERO)
+
+    def _insert(self, key: int) -> int:
+        """The slot of `key`, added if it was not there."""
+        slot = self._place(key)
+        if not self._keys[slot]:
+            self._keys[slot] = key
+            self._size += 1
+            if self._size >= self._grow_at:
+                self._grow()
+                slot = self._place(key)
+        return slot
 
     def _grow(self) -> None:
-        keys, parents = self._keys, self._parents
-        self._allocate(2 * len(keys))
-        new_keys, new_parents, mask = self._keys, self._parents, self._mask
-        for key, parent in zip(keys, parents):
-            if key:
-                slot = key & mask
-                while new_keys[slot]:
+        old = self._arrays
+        self._allocate(2 * len(self._keys))
+        new, keys, mask = self._arrays, self._keys, self._mask
+        for row in zip(*old):
+            if row[0]:
+                slot = row[0] & mask
+                while keys[slot]:
                     slot = (slot + 1) & mask
-                new_keys[slot] = key
-                new_parents[slot] = parent
+                for column, value in zip(new, row):
+                    column[slot] = value
 
 
-Visited = dict[int, int | None] | set[int] | FingerprintTable
+class FingerprintTable(FingerprintSet):
+    """A mapping from fingerprint to parent fingerprint (None for an initial state), as the search uses a dict:
+    16 bytes a slot."""
+
+    columns = 2
+
+    def __setitem__(self, key: int, parent: int | None) -> None:
+        slot = self._insert(key or ZERO)
+        self._arrays[1][slot] = NO_PARENT if parent is None else parent or ZERO
+
+    def __getitem__(self, key: int) -> int | None:
+        slot = self._place(key or ZERO)
+        if not self._keys[slot]:
+            raise KeyError(key)
+        parent = self._arrays[1][slot]
+        if parent == NO_PARENT:
+            return None
+        return 0 if parent == ZERO else parent
+
+
+Visited = dict[int, int | None] | set[int] | FingerprintSet
 
 
 def compact(visited: Visited) -> Visited:
-    """`visited` (a dict of parents, or a set) as a table once it holds `COMPACT_AFTER` fingerprints; else as it is.
+    """`visited` (a dict of parents, or a set) as a table (or a set of words) once it holds `COMPACT_AFTER`
+    fingerprints; else as it is.
 
-    The dict or set is emptied as it is copied, so the int objects it held are freed along the way.
+    The dict or set is emptied as it is copied, so the int objects it held are freed along the way. The new
+    one has room for twice as many.
     """
-    if isinstance(visited, FingerprintTable) or len(visited) < COMPACT_AFTER:
+    if isinstance(visited, FingerprintSet) or len(visited) < COMPACT_AFTER:
         return visited
-    return FingerprintTable.holding(_draining(visited), len(visited))
-
-
-def _draining(visited: dict[int, int | None] | set[int]) -> Iterable[tuple[int, int | None]]:
     if isinstance(visited, set):
+        words = FingerprintSet(2 * len(visited))
         while visited:
-            yield visited.pop(), None
+            words.add(visited.pop())
+        return words
+    table = FingerprintTable(2 * len(visited))
     while visited:
-        yield visited.popitem()
+        key, parent = visited.popitem()
+        table[key] = parent
+    return table
