@@ -36,5 +36,9 @@ class HistoryError(RaftcheckError):
     """A history that cannot be judged: unreadable, malformed, or outside its model."""
 
 
+class SearchError(RaftcheckError):
+    """A search that could not go on: one of its worker processes died."""
+
+
 class RayError(RaftcheckError):
     """Ray is missing, or its cluster cannot be started or joined."""

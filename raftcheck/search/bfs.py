@@ -32,8 +32,17 @@ BUDGET_CHECK_EVERY = 64
 
 
 def breadth_first(model: Model, limits: Limits = Limits(), progress: Progress | None = None) -> SearchResult:
-    goals = GoalTracker(model)
-    stats = Stats(goals=goals)
+    """The shortest counterexample, or a pass; a partial verdict if a limit, or memory, runs out first."""
+    stats = Stats(goals=GoalTracker(model))
+    try:
+        return _search(model, limits, progress, stats)
+    except MemoryError:
+        pass  # leaving the handler frees the search's frame, and with it the visited set and the queue
+    return stats.out_of_memory()
+
+
+def _search(model: Model, limits: Limits, progress: Progress | None, stats: Stats) -> SearchResult:
+    goals = stats.goals
     check_state, check_step = state_checker(model), step_checker(model)
     parents: dict[int, int | None] | FingerprintTable = {}
     roots: dict[int, int] = {}  # an initial state's fingerprint: its index

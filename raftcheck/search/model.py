@@ -138,6 +138,10 @@ class Stats:
             return f"reached max_seconds = {limits.max_seconds:g}"
         return None
 
+    def out_of_memory(self) -> SearchResult:
+        """What was explored before memory ran out: a partial verdict that says so."""
+        return self.result("partial", stopped=f"ran out of memory after {self.states:,} states at depth {self.depth}")
+
     def result(self, verdict: str, violation: Violation | None = None, stopped: str | None = None) -> SearchResult:
         goals = self.goals.reached if self.goals is not None else {}
         return SearchResult(

@@ -20,6 +20,7 @@ import multiprocessing
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol
 
+from raftcheck.errors import SearchError
 from raftcheck.search.model import (
     GoalTracker,
     Limits,
@@ -87,7 +88,10 @@ def sharded_search(model: Model, shards: Shards, roots: dict[int, int], stats: S
         remaining = None if limits.max_states is None else limits.max_states - stats.states
         seconds_left = None if limits.max_seconds is None else limits.max_seconds - stats.seconds
         found = stopped = None
-        reports = shards.level(depth, seconds_left, remaining, balance(frontiers))
+        try:
+            reports = shards.level(depth, seconds_left, remaining, balance(frontiers))
+        except MemoryError:
+            return stats.out_of_memory()
         frontiers = [report.frontier for report in reports]
         frontier = 0
         for report in reports:
@@ -194,7 +198,8 @@ class ForkedShards:
         try:
             kind, value = pipe.recv()
         except EOFError:
-            raise RuntimeError("a search worker died (out of memory?)") from None
+            raise SearchError("a search worker died (killed by the system, perhaps for memory); "
+                              "give the search more memory, fewer workers or a --max-states budget") from None
         if kind == "error":
             raise value
         return value
@@ -223,29 +228,36 @@ class _Inbox:
 def _serve(model: Model, index: int, workers: int, max_depth: int | None, inboxes: list, stop: Any,
            pipe: Connection) -> None:
     try:
-        shard = Shard(model, index, workers, max_depth, stop)
-        inbox = _Inbox(inboxes[index])
-        peers = workers - 1
-
-        def send(step: str, batches: list) -> None:
-            for peer, batch in enumerate(batches):
-                if batch is not None:
-                    inboxes[peer].put((step, index, batch))
-
-        while (command := pipe.recv())[0] != "stop":
-            if command[0] == "parent":
-                pipe.send(("ok", shard.parents[command[1]]))
-                continue
-            _, depth, seconds_left, remaining, gives, givers = command
-            send("give", shard.give(gives))
-            shard.take(inbox.take("give", givers))
-            send("ask", shard.expand(depth, seconds_left, remaining))
-            send("answer", shard.decide(inbox.take("ask", peers)))
-            pipe.send(("ok", shard.accept(inbox.take("answer", peers))))
+        _run_shard(Shard(model, index, workers, max_depth, stop), inboxes, pipe)
+        return
     except EOFError:
         return
+    except MemoryError:
+        failure: BaseException = MemoryError()  # sent once the handler has let go of the shard
     except BaseException as error:  # reported to the coordinator, which raises it
-        try:
-            pipe.send(("error", error))
-        except Exception:
-            pipe.send(("error", RuntimeError(f"search worker {index}: {type(error).__name__}: {error}")))
+        failure = error
+    try:
+        pipe.send(("error", failure))
+    except Exception:
+        pipe.send(("error", RuntimeError(f"search worker {index}: {type(failure).__name__}: {failure}")))
+
+
+def _run_shard(shard: Shard, inboxes: list, pipe: Connection) -> None:
+    index, peers = shard.index, shard.workers - 1
+    inbox = _Inbox(inboxes[index])
+
+    def send(step: str, batches: list) -> None:
+        for peer, batch in enumerate(batches):
+            if batch is not None:
+                inboxes[peer].put((step, index, batch))
+
+    while (command := pipe.recv())[0] != "stop":
+        if command[0] == "parent":
+            pipe.send(("ok", shard.parents[command[1]]))
+            continue
+        _, depth, seconds_left, remaining, gives, givers = command
+        send("give", shard.give(gives))
+        shard.take(inbox.take("give", givers))
+        send("ask", shard.expand(depth, seconds_left, remaining))
+        send("answer", shard.decide(inbox.take("ask", peers)))
+        pipe.send(("ok", shard.accept(inbox.take("answer", peers))))
