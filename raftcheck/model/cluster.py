@@ -10,11 +10,12 @@ search strategy.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from itertools import combinations, groupby, permutations, product
 from typing import NamedTuple
 
+import msgspec
 from msgspec.structs import replace
 
 from raftcheck.core import (
@@ -387,6 +388,11 @@ class RaftClusterModel:
         if ticks is None:
             return None
         return self._tick if ticks == 1 else self.universe.message(Tick(ticks))
+
+    def spill_codec(self) -> tuple[Callable[[list], bytes], Callable[[bytes], list]]:
+        """How a big search writes a list of worlds and fingerprints to disk and reads it back, in this process
+        (whose interned ids the worlds keep)."""
+        return msgspec.msgpack.Encoder().encode, msgspec.msgpack.Decoder(list[World | int]).decode
 
     def codec(self):
         """How a parallel search ships this model's worlds between processes."""

@@ -2,7 +2,9 @@
 
 Only 64-bit fingerprints, each with its parent's, are kept for visited
 states: in a dict, and past a few million states in a table of 16-byte
-slots (`fingerprints.py`); the frontier holds whole states. Because
+slots (`fingerprints.py`); the frontier holds whole states, and past a few
+million of them, if the model can write them, keeps most on disk
+(`frontier.py`). Because
 states are checked when first discovered, level by level, the first violation
 found is at minimal depth, and its path is rebuilt from the parent links, each
 action found again among its parent's successors: the shortest
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 
 from raftcheck.search.fingerprints import FingerprintTable, compact
+from raftcheck.search.frontier import spilling
 from raftcheck.search.model import (
     GoalTracker,
     Limits,
@@ -67,12 +70,16 @@ def _search(model: Model, limits: Limits, progress: Progress | None, stats: Stat
     next_report = PROGRESS_EVERY
     depth, left_in_level = 0, len(queue) // 2
     pop = queue.popleft
+    spill_codec = getattr(model, "spill_codec", None)
     while queue:
         if not left_in_level:
             depth += 1
             stats.depth = depth
             left_in_level = len(queue) // 2
             parents = compact(parents)
+            if spill_codec is not None:
+                queue = spilling(queue, spill_codec())
+                pop = queue.popleft
         left_in_level -= 1
         state = pop()
         key = pop()

@@ -35,7 +35,10 @@ class Model(Protocol[S, A]):
     `state_checker`, `step_checker`). `goals` and `step_goals` are
     `sometimes` properties: each must be
     reached (its check returns a description instead of None) by some state
-    or step, or a pass does not show what it claims.
+    or step, or a pass does not show what it claims. A model may also add
+    `spill_codec()`, an (encode, decode) pair between a list of states and
+    fingerprints and bytes, so that a big breadth-first search keeps most of
+    its frontier on disk (`frontier.py`).
     """
 
     properties: Sequence[Property]
