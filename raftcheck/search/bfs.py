@@ -1,7 +1,7 @@
 """Breadth-first search storing fingerprints with parent links.
 
 Only 64-bit fingerprints, each with its parent's, are kept for visited
-states: in a dict, and past a few million states in a table of 16-byte
+states: in a dict, and past 16 million states in a table of 16-byte
 slots (`fingerprints.py`); the frontier holds whole states, and past a few
 million of them, if the model can write them, keeps most on disk
 (`frontier.py`). Because

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from array import array
 
-COMPACT_AFTER = 4_000_000
+COMPACT_AFTER = 16_000_000  # a dict of this many is about 1.6 GB; below it the dict is worth its speed
 ZERO = -(2**63)  # stands for the fingerprint 0
 NO_PARENT = 0  # an initial state's parent: the fingerprint 0 is stored as ZERO, so 0 is free to mean "none"
 FULL = 0.7
