@@ -3,7 +3,6 @@
 import os
 
 import pytest
-from click.testing import CliRunner
 
 from raftcheck.errors import SearchError
 from raftcheck.search import breadth_first
