@@ -112,7 +112,8 @@ class _ShardActor:
     def take(self, peers: list[int], *batches: Any) -> None:
         self.shard.take(list(zip(peers, batches)))
 
-    def expand(self, depth: int, seconds_left: float | None, remaining: int | None) -> tuple:
+    def expand(self, depth: int, seconds_left: float | None, remaining: int | None, taken: None = None) -> tuple:
+        """`taken` is the result of this level's `take`: passing it makes a failed take fail the level."""
         return tuple(self.shard.expand(depth, seconds_left, remaining))
 
     def decide(self, peers: list[int], *asks: Any) -> tuple:
@@ -137,10 +138,12 @@ class _ActorShards:
               plan: list[dict[int, int]]) -> list[LevelReport]:
         n = self.workers
         gives = [self._per_peer(actor.give, plan[me]) for me, actor in enumerate(self.actors)]
+        taken = []
         for me, actor in enumerate(self.actors):
             givers = [giver for giver in range(n) if me in plan[giver]]
-            actor.take.remote(givers, *(gives[giver][me] for giver in givers))
-        asks = [self._per_peer(actor.expand, depth, seconds_left, remaining) for actor in self.actors]
+            taken.append(actor.take.remote(givers, *(gives[giver][me] for giver in givers)))
+        asks = [self._per_peer(actor.expand, depth, seconds_left, remaining, taken[me])
+                for me, actor in enumerate(self.actors)]
         answers = [self._per_peer(actor.decide, self._peers(me), *(asks[peer][me] for peer in self._peers(me)))
                    for me, actor in enumerate(self.actors)]
         return ray.get([actor.accept.remote(self._peers(me), *(answers[peer][me] for peer in self._peers(me)))
