@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from collections import deque
 from pathlib import Path
@@ -44,6 +46,18 @@ def test_the_files_go_once_the_queue_does():
     assert any(os.scandir(os.path.join(tempfile.gettempdir(), (leftover_directories() - before).pop())))
     del queue
     assert leftover_directories() == before
+
+
+def test_a_killed_search_s_files_go_when_the_next_search_spills():
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    abandoned = tempfile.mkdtemp(prefix=f"raftcheck-frontier-{finished.stdout.strip()}-")
+    alive = tempfile.mkdtemp(prefix=f"raftcheck-frontier-{os.getpid()}-")
+    try:
+        SpillingQueue(AS_TEXT)
+        assert not os.path.exists(abandoned)
+        assert os.path.exists(alive)  # this process still runs: its files are kept
+    finally:
+        os.rmdir(alive)
 
 
 def test_a_search_whose_frontier_waits_on_disk_finds_what_one_in_memory_finds(monkeypatch):

@@ -22,6 +22,7 @@ from typing import Any
 
 SPILL_AFTER = 2_000_000  # states
 CHUNK = 100_000  # states a file
+PREFIX = "raftcheck-frontier-"  # then the process id, so a killed search's files can be told from a live one's
 
 Codec = tuple[Callable[[list], bytes], Callable[[bytes], list]]
 
@@ -37,7 +38,8 @@ class SpillingQueue:
         self._files: deque[str] = deque()
         self._spilled = 0  # items in files
         self._written = 0  # files written, which names the next
-        self._directory = tempfile.mkdtemp(prefix="raftcheck-frontier-")
+        _remove_abandoned()
+        self._directory = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
         self._cleanup = weakref.finalize(self, shutil.rmtree, self._directory, True)
 
     def append(self, item: Any) -> None:
@@ -78,6 +80,24 @@ class SpillingQueue:
     def close(self) -> None:
         """Delete the files now (they are deleted anyway when the queue is collected)."""
         self._cleanup()
+
+
+def _remove_abandoned() -> None:
+    """Delete the frontiers of searches whose process is gone (killed, so nothing cleaned up after them)."""
+    for entry in os.scandir(tempfile.gettempdir()):
+        owner = entry.name.removeprefix(PREFIX).split("-")[0]
+        if entry.name.startswith(PREFIX) and owner.isdigit() and not _running(int(owner)):
+            shutil.rmtree(entry.path, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def spilling(queue: deque | SpillingQueue, codec: Codec | None) -> deque | SpillingQueue:
