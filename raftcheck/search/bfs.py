@@ -70,16 +70,15 @@ def _search(model: Model, limits: Limits, progress: Progress | None, stats: Stat
     next_report = PROGRESS_EVERY
     depth, left_in_level = 0, len(queue) // 2
     pop = queue.popleft
-    spill_codec = getattr(model, "spill_codec", None)
+    make_spill_codec = getattr(model, "spill_codec", None)
     while queue:
         if not left_in_level:
             depth += 1
             stats.depth = depth
             left_in_level = len(queue) // 2
             parents = compact(parents)
-            if spill_codec is not None:
-                queue = spilling(queue, spill_codec())
-                pop = queue.popleft
+            queue = spilling(queue, make_spill_codec)
+            pop = queue.popleft
         left_in_level -= 1
         state = pop()
         key = pop()

@@ -40,7 +40,7 @@ class SpillingQueue:
         self._written = 0  # files written, which names the next
         _remove_abandoned()
         self._directory = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
-        self._cleanup = weakref.finalize(self, shutil.rmtree, self._directory, True)
+        weakref.finalize(self, shutil.rmtree, self._directory, True)  # also at exit, if the queue outlives the search
 
     def append(self, item: Any) -> None:
         tail = self._tail
@@ -77,10 +77,6 @@ class SpillingQueue:
     def __bool__(self) -> bool:
         return len(self) > 0
 
-    def close(self) -> None:
-        """Delete the files now (they are deleted anyway when the queue is collected)."""
-        self._cleanup()
-
 
 def _remove_abandoned() -> None:
     """Delete the frontiers of searches whose process is gone (killed, so nothing cleaned up after them)."""
@@ -100,8 +96,9 @@ def _running(pid: int) -> bool:
     return True
 
 
-def spilling(queue: deque | SpillingQueue, codec: Codec | None) -> deque | SpillingQueue:
-    """`queue` as a SpillingQueue once it holds `SPILL_AFTER` states and `codec` is given; else as it is."""
-    if codec is None or isinstance(queue, SpillingQueue) or len(queue) < 2 * SPILL_AFTER:
+def spilling(queue: deque | SpillingQueue, make_codec: Callable[[], Codec] | None) -> deque | SpillingQueue:
+    """`queue` as a SpillingQueue once it holds `SPILL_AFTER` states and the model can write its states
+    (`make_codec`, called only then); else as it is."""
+    if make_codec is None or isinstance(queue, SpillingQueue) or len(queue) < 2 * SPILL_AFTER:
         return queue
-    return SpillingQueue(codec, queue)
+    return SpillingQueue(make_codec(), queue)

@@ -81,9 +81,8 @@ def start_search(model: Model) -> tuple[Stats, dict[int, int], SearchResult | No
 def sharded_search(model: Model, shards: Shards, roots: dict[int, int], stats: Stats, limits: Limits,
                    progress: Progress | None) -> SearchResult:
     frontiers = [sum(1 for key in roots if key % shards.workers == index) for index in range(shards.workers)]
-    frontier = len(roots)
     depth = 0
-    while frontier:
+    while sum(frontiers):
         stats.depth = depth
         remaining = None if limits.max_states is None else limits.max_states - stats.states
         seconds_left = None if limits.max_seconds is None else limits.max_seconds - stats.seconds
@@ -93,7 +92,7 @@ def sharded_search(model: Model, shards: Shards, roots: dict[int, int], stats: S
         except MemoryError:
             return stats.out_of_memory()
         frontiers = [report.frontier for report in reports]
-        frontier = 0
+        frontier = sum(frontiers)
         for report in reports:
             stats.states += report.states
             stats.transitions += report.transitions
@@ -105,7 +104,6 @@ def sharded_search(model: Model, shards: Shards, roots: dict[int, int], stats: S
             found = found or report.violation
             if report.halted and not stopped:
                 stopped = f"reached {report.halted} = {getattr(limits, report.halted):g}"
-            frontier += report.frontier
         if found:
             return stats.result("violation", _rebuild(model, shards, roots, stats, found))
         stopped = stopped or (stats.out_of_budget(limits) if frontier else None)
