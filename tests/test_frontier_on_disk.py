@@ -67,9 +67,13 @@ def test_a_search_whose_frontier_waits_on_disk_finds_what_one_in_memory_finds(mo
     before = leftover_directories()
     monkeypatch.setattr(frontier, "SPILL_AFTER", 50)
     monkeypatch.setattr(frontier, "CHUNK", 40)
+    files = []
+    spill = SpillingQueue._spill
+    monkeypatch.setattr(SpillingQueue, "_spill", lambda queue: (files.append(len(queue)), spill(queue)))
     on_disk = [raftcheck.check(spec, max_term=1), raftcheck.check(violation)]
     assert on_disk[0].verdict == "pass" and on_disk[0].search.states > 5_000
     assert [(r.search.states, r.search.transitions, r.search.depth, r.search.unexpanded) for r in on_disk] == [
         (r.search.states, r.search.transitions, r.search.depth, r.search.unexpanded) for r in in_memory]
     assert on_disk[1].matches and len(on_disk[1].trace.actions) == len(in_memory[1].trace.actions)
+    assert len(files) > 10  # the frontiers did wait on disk
     assert leftover_directories() == before
