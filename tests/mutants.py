@@ -5,6 +5,7 @@ Each is a `handle` with one classic implementation bug; the checker must find it
 
 from msgspec.structs import replace
 
+from raftcheck.core.election import heard_from_leader
 from raftcheck.core.lifecycle import restart
 from raftcheck.core.membership import change_refusal
 from raftcheck.core.state import CatchUp
@@ -21,6 +22,7 @@ from raftcheck.core import (
     InstallSnapshotRequest,
     RemoveServerRequest,
     RemoveServerResponse,
+    RequestVoteRequest,
     RequestVoteResponse,
     Role,
     Status,
@@ -150,6 +152,18 @@ def vote_answered_anonymously(state, message):
     """A node that answers vote requests without naming itself as the sender."""
     after, out = handle(state, message)
     return after, tuple(replace(m, src="") if type(m) is RequestVoteResponse else m for m in out)
+
+
+def pre_vote_ignores_the_log(state, message):
+    """PreVote without the log comparison: a pre-vote granted to a stale log (thesis 9.6 requires the check).
+    A real survivor of session 13's hand-made PreVote mutants: the real vote still checks the log, so no state
+    invariant sees it."""
+    after, out = handle(state, message)
+    if (type(message) is RequestVoteRequest and message.pre_vote and message.term > state.current_term
+            and state.role is not Role.BOOTSTRAP and not heard_from_leader(state)):
+        out = tuple(RequestVoteResponse(state.id, message.src, message.term, True, True)
+                    if type(m) is RequestVoteResponse else m for m in out)
+    return after, out
 
 
 def removal_answered_about_nobody(state, message):

@@ -99,6 +99,10 @@ MUTANTS = {
         dict(compact_log_after=1, bootstrap=("n3",), membership_changes=1, client_requests=1, max_term=1,
              max_in_flight=4),
     ),
+    "VotesGoToUpToDateLogs": (
+        mutants.pre_vote_ignores_the_log,
+        dict(features=("pre_vote",), client_requests=1, max_term=2, max_in_flight=4),
+    ),
     "LeaderHoldsItsTermsEntries": (
         mutants.follower_stamps_entries_with_leader_term,
         dict(client_requests=0, max_term=2, max_in_flight=7),

@@ -33,6 +33,7 @@ from raftcheck.properties.replies import (
     snapshots_are_faithful,
     membership_replies_are_truthful,
     messages_are_addressed,
+    votes_go_to_up_to_date_logs,
 )
 
 
@@ -196,6 +197,7 @@ RAFT_INVARIANTS: tuple[Invariant, ...] = (
     Invariant("MembershipRepliesAreTruthful", membership_replies_are_truthful, on_replies=True),
     Invariant("SnapshotsAreFaithful", snapshots_are_faithful, on_replies=True),
     Invariant("BootstrapWaitsToBeNamed", bootstrap_waits_to_be_named, on_replies=True),
+    Invariant("VotesGoToUpToDateLogs", votes_go_to_up_to_date_logs, on_replies=True),
     Invariant("NamedNodesLeaveBootstrap", named_nodes_leave_bootstrap),
 )
 

@@ -172,6 +172,23 @@ def membership_replies_are_truthful(
     return None
 
 
+def votes_go_to_up_to_date_logs(before: NodeState, message: Any, after: NodeState, sent: Sequence[Any]) -> str | None:
+    """A vote or pre-vote is granted only to a candidate whose log is at least as up to date as the voter's
+    (paper 5.4.1, thesis 9.6): compared here, where the answer is made, not only through what a stale
+    leader later breaks, which may lie beyond the bounds (a stale pre-candidate's wasted election breaks nothing)."""
+    if type(message) is not RequestVoteRequest:
+        return None
+    voter_index = len(before.log) + snapshot_index(before.snapshot)
+    voter_term = before.log[-1].term if before.log else (before.snapshot.term if before.snapshot is not None else 0)
+    stale = (message.last_log_term, message.last_log_index) < (voter_term, voter_index)
+    for answer in sent:
+        if stale and type(answer) is RequestVoteResponse and answer.vote_granted:
+            kind = "pre-vote" if answer.pre_vote else "vote"
+            return (f"{after.id} granted a {kind} to {message.src}, whose log ends at term {message.last_log_term}"
+                    f" index {message.last_log_index}, behind its own (term {voter_term}, index {voter_index})")
+    return None
+
+
 def snapshots_are_faithful(before: NodeState, message: Any, after: NodeState, sent: Sequence[Any]) -> str | None:
     """A snapshot a node takes says what its log says: entries up to its index are committed, and its term,
     configuration, state machine and sessions are those of that prefix. An installed one is the sender's."""
