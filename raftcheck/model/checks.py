@@ -89,9 +89,11 @@ class NetworkCheck:
 
     def check(self, world) -> str | None:
         network = world.network
-        if network not in self._memo:
-            self._memo[network] = self._check(self._view(world))
-        return self._memo[network]
+        try:
+            return self._memo[network]
+        except KeyError:
+            result = self._memo[network] = self._check(self._view(world))
+            return result
 
 
 class StepGoal:
@@ -128,6 +130,8 @@ class StepCheck:
         if before.nodes == after.nodes:
             return None
         key = (before.nodes, after.nodes)
-        if key not in self._memo:
-            self._memo[key] = self._check(self._view(before), self._view(after))
-        return self._memo[key]
+        try:
+            return self._memo[key]
+        except KeyError:
+            result = self._memo[key] = self._check(self._view(before), self._view(after))
+            return result

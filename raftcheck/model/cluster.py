@@ -75,6 +75,10 @@ class World(NamedTuple):
     commit_terms: tuple[int, ...]
 
 
+# World(...) without the Python-level __new__ a NamedTuple adds: the hot path builds one per transition.
+_new_world = tuple.__new__
+
+
 class ClusterView(NamedTuple):
     """A World with its interned ids resolved: what invariants and timelines read.
 
@@ -161,7 +165,8 @@ class RaftClusterModel:
             tuple(self.universe.node(s) for s in initial), (), (0,) * (STOPPED + 1), (), committed, (0,) * len(committed)
         )
         self._tick = self.universe.message(Tick())
-        self._committed_fps: dict[tuple[tuple[int, ...], int], int] = {}
+        self._timers: dict[int, int | None] = {}  # an interned node state: `_timer_message`
+        self._history_fps: dict[tuple, int] = {}  # (elected, committed, commit_terms, renaming): `_history_fp`
         self._memo: dict = {}
         self._server_links: dict[int, int] = {}  # a set of stopped servers (bits): the CUT bits of their links
         self._full_logs: dict[tuple[int, tuple[int, ...]], NodeState] = {}
@@ -383,11 +388,16 @@ class RaftClusterModel:
         return None if tick is None else self._step(world, position, tick, None)
 
     def _timer_message(self, node: int) -> int | None:
-        """The interned Tick that fires the next timer of the interned `node`, or None if it has none."""
+        """The interned Tick that fires the next timer of the interned `node`, or None if it has none
+        (memoised per node state: every state that holds the node asks)."""
+        try:
+            return self._timers[node]
+        except KeyError:
+            pass
         ticks = ticks_until_timer(self.universe.node_states[node])
-        if ticks is None:
-            return None
-        return self._tick if ticks == 1 else self.universe.message(Tick(ticks))
+        tick = None if ticks is None else self._tick if ticks == 1 else self.universe.message(Tick(ticks))
+        self._timers[node] = tick
+        return tick
 
     def spill_codec(self) -> tuple[Callable[[list], bytes], Callable[[bytes], list]]:
         """How a big search writes a list of worlds and fingerprints to disk and reads it back, in this process
@@ -409,9 +419,10 @@ class RaftClusterModel:
 
     def fingerprint(self, world: World) -> int:
         """The least fingerprint over the candidate renamings: equal for states equal up to symmetry."""
-        candidates = self._renamed_nodes(world)
+        candidates = self._node_parts.get(world.nodes) or self._renamed_nodes(world)
         if len(candidates) == 1:  # the usual case: every interchangeable node has its own shape
-            return self._fingerprint_as(world, *candidates[0])
+            renaming, perm, nodes = candidates[0]
+            return self._fingerprint_as(world, renaming, perm, nodes)
         return min(self._fingerprint_as(world, renaming, perm, nodes) for renaming, perm, nodes in candidates)
 
     def _renamed_nodes(self, world: World) -> list[tuple[int, tuple[int, ...], tuple[int, ...]]]:
@@ -450,7 +461,8 @@ class RaftClusterModel:
             pool.extend(sent)
             pool.sort()
             network = tuple(pool)
-        nodes = world.nodes[:position] + (after,) + world.nodes[position + 1 :]
+        nodes = list(world.nodes)
+        nodes[position] = after
         elected, committed, terms = world.elected, world.committed, world.commit_terms
         if after != before:
             if u.is_leader[after] and (u.term[after], position) not in elected:
@@ -460,7 +472,7 @@ class RaftClusterModel:
                 committed = committed + _entries_between(u, before, after, len(committed), commit)
                 terms = terms + (u.term[after],) * (commit - len(terms))
         used = world.used if spend is None else _spend(world.used, spend)
-        return World(nodes, network, used, elected, committed, terms)
+        return _new_world(World, (tuple(nodes), network, used, elected, committed, terms))
 
     def _full_log(self, key: int, node: NodeState, ids: tuple[int, ...], committed: tuple[Entry, ...]) -> NodeState:
         """`with_full_log`, one object per node state and prefix, so unchanged nodes stay identical."""
@@ -514,15 +526,22 @@ class RaftClusterModel:
         """The stable fingerprint of `world` with its nodes renamed by `perm`."""
         u = self.universe
         network = 0
+        message_fps = u.message_fps
         for message in world.network:
-            fp = u.message_fps[message][renaming]
+            fp = message_fps[message][renaming]
             network += fp if fp is not None else u.message_fp(message, renaming)
-        elected = tuple(sorted((term, perm[position]) for term, position in world.elected)) if world.elected else ()
-        key = (world.committed, renaming)
-        committed = self._committed_fps.get(key)
-        if committed is None:
-            committed = self._committed_fps[key] = hash(tuple(u.entry_fp(e, renaming) for e in world.committed))
-        return hash((nodes, network & _MASK, world.used, elected, committed, world.commit_terms))
+        key = (world.elected, world.committed, world.commit_terms, renaming)
+        history = self._history_fps.get(key)
+        if history is None:
+            history = self._history_fps[key] = self._history_fp(world, renaming, perm)
+        return hash((nodes, network & _MASK, world.used, history))
+
+    def _history_fp(self, world: World, renaming: int, perm: tuple[int, ...]) -> int:
+        """The history variables' part of a fingerprint, renamed: few distinct histories, so it is memoised."""
+        u = self.universe
+        elected = tuple(sorted((term, perm[position]) for term, position in world.elected))
+        committed = tuple(u.entry_fp(e, renaming) for e in world.committed)
+        return hash((elected, committed, world.commit_terms))
 
     def _candidate_perms(self, world: World) -> list[tuple[int, ...]]:
         """Renamings that sort each class of interchangeable nodes by shape; ties try every order.

@@ -70,6 +70,7 @@ def _search(model: Model, limits: Limits, progress: Progress | None, stats: Stat
     next_report = PROGRESS_EVERY
     depth, left_in_level = 0, len(queue) // 2
     pop = queue.popleft
+    successors, fingerprint, check_steps = model.successors, model.fingerprint, bool(model.transition_properties)
     make_spill_codec = getattr(model, "spill_codec", None)
     while queue:
         if not left_in_level:
@@ -86,15 +87,15 @@ def _search(model: Model, limits: Limits, progress: Progress | None, stats: Stat
         if beyond is not None:
             stats.not_expanded(beyond)
             continue
-        for action, successor in model.successors(state):
+        for action, successor in successors(state):
             stats.transitions += 1
-            if model.transition_properties:
+            if check_steps:
                 broken = check_step(state, action, successor)
                 if broken:
                     return stats.result("violation", _violation(model, parents, roots, key, broken, action))
             if goals.pending:
                 goals.step(state, action, successor)
-            next_key = model.fingerprint(successor)
+            next_key = fingerprint(successor)
             if next_key in parents:
                 continue
             parents[next_key] = key
