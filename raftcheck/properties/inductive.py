@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from raftcheck.core import AppendEntriesResponse, NodeState, Role
+from raftcheck.core import AppendEntriesResponse, Message, NodeState, Role
 from raftcheck.core.log import is_up_to_date, last_term
 from raftcheck.model.cluster import ClusterView
 from raftcheck.properties.replies import replay_committed
@@ -167,11 +167,11 @@ def leader_holds_its_terms_entries(view: ClusterView) -> str | None:
     return None
 
 
-def committed_entries_kept(view: ClusterView) -> str | None:
-    """No follower is asked to overwrite entries it has committed (it refuses, and says so)."""
-    for message in view.network:
-        if type(message) is AppendEntriesResponse and message.refused:
-            return f"{message.src} was asked by {message.dst} to overwrite entries it has committed, and refused"
+def committed_entries_kept(message: Message) -> str | None:
+    """No follower is asked to overwrite entries it has committed (it refuses, and says so): judged on each
+    message in flight."""
+    if type(message) is AppendEntriesResponse and message.refused:
+        return f"{message.src} was asked by {message.dst} to overwrite entries it has committed, and refused"
     return None
 
 
