@@ -50,7 +50,15 @@ class FingerprintSet:
         return slot
 
     def __contains__(self, key: int) -> bool:
-        return bool(self._keys[self._place(key or ZERO)])
+        # `_place`, inlined: the search asks this once per transition
+        keys, mask = self._keys, self._mask
+        key = key or ZERO
+        slot = key & mask
+        while held := keys[slot]:
+            if held == key:
+                return True
+            slot = (slot + 1) & mask
+        return False
 
     def __len__(self) -> int:
         return self._size
@@ -60,9 +68,12 @@ class FingerprintSet:
 
     def _insert(self, key: int) -> int:
         """The slot of `key`, added if it was not there."""
-        slot = self._place(key)
-        if not self._keys[slot]:
-            self._keys[slot] = key
+        keys, mask = self._keys, self._mask
+        slot = key & mask
+        while (held := keys[slot]) and held != key:  # `_place`, inlined: once per new state
+            slot = (slot + 1) & mask
+        if not held:
+            keys[slot] = key
             self._size += 1
             if self._size >= self._grow_at:
                 self._grow()
