@@ -164,7 +164,7 @@ def test_shards_share_the_work_though_every_state_starts_in_one():
     spec = dataclasses.replace(spec, settings=from_flat({"max_term": 1}, spec.settings))
     shards = [Shard(model_at_start(spec), index, 2, None) for index in range(2)]
     transitions, depth = [0, 0], 0
-    frontiers = [len(shard.frontier) for shard in shards]
+    frontiers = [shard.frontier_size() for shard in shards]
     while sum(frontiers):
         plan = balance(frontiers)
         gives = [shard.give(plan[me]) for me, shard in enumerate(shards)]

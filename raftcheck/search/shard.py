@@ -9,6 +9,10 @@ is checked exactly once, and a shard keeps expanding states like the ones it
 expanded before (its caches stay warm). States move only to even out the
 shards' frontiers (`give` and `take`), which after the first levels is rare.
 
+A shard's frontier and the successors it waits to hear about are flat FIFOs
+(state, fingerprint, ...); once its frontier holds `SPILL_AFTER` states they
+are `SpillingQueue`s whose middle waits on disk, as in the one-process search.
+
 One level is four steps, each run on every shard before any shard starts the
 next: `give` / `take` (the balancing the coordinator planned), `expand`
 (successors; the asks for each owner), `decide` (the owner's answers) and
@@ -21,9 +25,11 @@ from __future__ import annotations
 
 import time
 from array import array
+from collections import deque
 from typing import Any, NamedTuple, Protocol
 
 from raftcheck.search.fingerprints import Visited, compact
+from raftcheck.search.frontier import SpillingQueue, spilling
 from raftcheck.search.model import GoalTracker, Model, state_checker, step_checker
 
 BUDGET_CHECK_EVERY = 64
@@ -70,28 +76,43 @@ class Shard:
         self.goals = GoalTracker(model)
         self.parents: Visited = {}
         self.asked: Visited = set()  # fingerprints owned elsewhere that this shard asked about once
-        self.frontier: list[tuple[Any, int]] = []
-        self._fresh: list[tuple[Any, int]] = []
-        self._waiting: list[list[Any]] = []  # per owner: successor, fingerprint, parent, ... in the order asked
+        self._make_spill_codec = getattr(model, "spill_codec", None)
+        self.frontier: deque | SpillingQueue = deque()  # state, fingerprint, state, ...
+        self._fresh: deque | SpillingQueue = deque()
+        self._waiting: list[deque | SpillingQueue] = []  # per owner: successor, fingerprint, parent, ... as asked
         self._partial = LevelReport(0, 0, {}, None, None, 0, {})
         for state in model.initial_states():
             key = model.fingerprint(state)
             if key % workers == index and key not in self.parents:
                 self.parents[key] = None
-                self.frontier.append((state, key))
+                self.frontier += (state, key)
+
+    def frontier_size(self) -> int:
+        """States this shard expands next."""
+        return len(self.frontier) // 2
+
+    def _queue(self) -> deque | SpillingQueue:
+        """A new FIFO for this level: on disk in part once the frontier is."""
+        if isinstance(self.frontier, SpillingQueue):
+            return SpillingQueue(self._make_spill_codec())
+        return deque()
 
     def give(self, counts: dict[int, int]) -> list:
         """Take `counts[peer]` states off this frontier's end for each peer; per peer, packed (None: nothing)."""
         packed: list = [None] * self.workers
+        pop = self.frontier.popleft
         for peer, count in counts.items():
-            moved, self.frontier[-count:] = self.frontier[-count:], []
+            moved = [(pop(), pop()) for _ in range(count)]
             packed[peer] = self.codec.pack(peer, [(key, 0, state) for state, key in moved])
         return packed
 
     def take(self, batches: list[tuple[int, Any]]) -> None:
         """Add states peers gave to this frontier."""
+        append = self.frontier.append
         for peer, packed in batches:
-            self.frontier.extend((state, key) for key, _, state in self.codec.unpack(peer, packed))
+            for key, _, state in self.codec.unpack(peer, packed):
+                append(state)
+                append(key)
 
     def expand(self, depth: int, seconds_left: float | None, remaining: int | None) -> list:
         """Expand this shard's frontier; keep the new successors it owns; per peer, the (fingerprint, parent)
@@ -102,12 +123,16 @@ class Shard:
         max_depth = self.max_depth
         deadline = None if seconds_left is None else time.monotonic() + seconds_left
         asks = [array("q") for _ in range(workers)]  # 64-bit ints: pickled as one bytes object
-        waiting: list[list[Any]] = [[] for _ in range(workers)]
-        fresh: list[tuple[Any, int]] = []
+        waiting = [self._queue() if peer != me else deque() for peer in range(workers)]
+        fresh = self._queue()
         unexpanded: dict[str, int] = {}
-        states = transitions = 0
+        states = transitions = expanded = 0
         violation = halted = None
-        for expanded, (state, key) in enumerate(self.frontier, 1):
+        frontier = self.frontier
+        pop = frontier.popleft
+        while frontier:
+            state, key = pop(), pop()
+            expanded += 1
             beyond = "max_depth" if max_depth is not None and depth >= max_depth else model.beyond_bounds(state)
             if beyond is not None:
                 unexpanded[beyond] = unexpanded.get(beyond, 0) + 1
@@ -129,13 +154,17 @@ class Shard:
                         ask = asks[owner]
                         ask.append(next_key)
                         ask.append(key)
-                        waiting[owner] += (successor, next_key, key)
+                        wait = waiting[owner]
+                        wait.append(successor)
+                        wait.append(next_key)
+                        wait.append(key)
                     continue
                 if next_key in parents:
                     continue
                 parents[next_key] = key
                 states += 1
-                fresh.append((successor, next_key))
+                fresh.append(successor)
+                fresh.append(next_key)
                 broken = check_state(successor)
                 if broken:
                     violation = ("state", broken, key, next_key)
@@ -177,12 +206,13 @@ class Shard:
         for peer, answer in answers:
             if violation:
                 break
-            waiting = self._waiting[peer]
-            for asked, new in enumerate(answer):
+            pop = self._waiting[peer].popleft
+            for new in answer:
+                successor, next_key, key = pop(), pop(), pop()
                 if not new:
                     continue
-                successor, next_key, key = waiting[3 * asked:3 * asked + 3]
-                fresh.append((successor, next_key))
+                fresh.append(successor)
+                fresh.append(next_key)
                 broken = check_state(successor)
                 if broken:
                     violation = ("state", broken, key, next_key)
@@ -190,9 +220,9 @@ class Shard:
                     break
                 if goals.pending:
                     goals.state(successor)
-        self.frontier, self._fresh, self._waiting = fresh, [], []
+        self.frontier, self._fresh, self._waiting = spilling(fresh, self._make_spill_codec), deque(), []
         reached = {name: how for name, how in goals.reached.items() if how is not None}
-        return LevelReport(states, transitions, unexpanded, violation, halted, len(fresh), reached)
+        return LevelReport(states, transitions, unexpanded, violation, halted, len(fresh) // 2, reached)
 
 
 def balance(frontiers: list[int]) -> list[dict[int, int]]:
