@@ -189,7 +189,8 @@ class RaftClusterModel:
         properties = [
             Property(i.name, lambda world, index=index: memoised.results(world)[index]) for index, i in enumerate(states)
         ]
-        network = [Property(i.name, NetworkCheck(self.universe.messages, i.check).check) for i in invariants if i.on_network]
+        messages = self.universe.messages
+        network = [Property(i.name, NetworkCheck(messages, i.check).check) for i in invariants if i.on_network]
         self._state_checks, self._state_names, self._network_properties = memoised, [i.name for i in states], network
         properties += network
         steps = [TransitionProperty(i.name, StepCheck(self.view, i.check).check) for i in invariants if i.on_steps]
