@@ -166,6 +166,8 @@ class RaftClusterModel:
         )
         self._tick = self.universe.message(Tick())
         self._timers: dict[int, int | None] = {}  # an interned node state: `_timer_message`
+        self._restarts: dict[int, int] = {}  # an interned node state: `_restarted`
+        self._requests: dict[Action, int] = {}  # a client action: `_request`
         self._history_fps: dict[tuple, int] = {}  # (elected, committed, commit_terms, renaming): `_history_fp`
         self._memo: dict = {}
         self._server_links: dict[int, int] = {}  # a set of stopped servers (bits): the CUT bits of their links
@@ -307,7 +309,7 @@ class RaftClusterModel:
             for position, node in enumerate(world.nodes):
                 if stopped >> position & 1:
                     continue
-                revived = u.node(self.normalize(restart(u.node_states[node])))
+                revived = self._restarted(node)
                 nodes = world.nodes[:position] + (revived,) + world.nodes[position + 1 :]
                 yield Restart(names[position]), world._replace(nodes=nodes, used=_spend(used, CRASHES))
         if stopped.bit_count() < failures.stops:
@@ -358,7 +360,24 @@ class RaftClusterModel:
                 retry = AddServer(name, server) if server in config else RemoveServer(name, server)
                 requests.append((retry, CHANGE_RETRIES))
         for action, budget in requests:
-            yield action, self._step(world, position, self.universe.message(request_of(action)), None, budget)
+            yield action, self._step(world, position, self._request(action), None, budget)
+
+    def _request(self, action: Action) -> int:
+        """The interned message a client action sends (memoised per action: every state with a leader asks)."""
+        try:
+            return self._requests[action]
+        except KeyError:
+            message = self._requests[action] = self.universe.message(request_of(action))
+            return message
+
+    def _restarted(self, node: int) -> int:
+        """The interned node state `node` restarts as (memoised: every state may crash each of its nodes)."""
+        try:
+            return self._restarts[node]
+        except KeyError:
+            u = self.universe
+            revived = self._restarts[node] = u.node(self.normalize(restart(u.node_states[node])))
+            return revived
 
     def step_key(self, world: World, action: Action) -> tuple[int, int] | None:
         """(node, message): the step through the core that `action` takes in `world`, if it takes one."""
