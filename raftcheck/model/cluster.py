@@ -477,7 +477,7 @@ class RaftClusterModel:
     def _step(self, world: World, position: int, message: int, consumed: int | None, spend: int | None = None) -> World:
         u = self.universe
         before = world.nodes[position]
-        after, sent = u.step(before, message)
+        after, sent = u.steps.get((before, message)) or u.step(before, message)
         if world.used[CUT] and sent:
             sent = tuple(m for m in sent if not world.used[CUT] & _link_bit(position, u.destination[m]))
         network = world.network

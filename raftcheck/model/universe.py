@@ -61,7 +61,7 @@ class Universe:
         self.message_fps: list[list[int | None]] = []
         # per entry int
         self._entry_fp: list[list[int | None]] = []
-        self._steps: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = {}
+        self.steps: dict[tuple[int, int], tuple[int, tuple[int, ...]]] = {}  # `step`'s cache; the model reads it first
         # Reply checks run once per distinct step; what they find is kept per check, by step.
         self._reply_checks = reply_checks
         self.reply_faults: list[dict[tuple[int, int], str]] = [{} for _ in reply_checks]
@@ -108,7 +108,7 @@ class Universe:
     def step(self, node: int, message: int) -> tuple[int, tuple[int, ...]]:
         """The node after `message`, and the messages it sends to other nodes (cached)."""
         key = (node, message)
-        cached = self._steps.get(key)
+        cached = self.steps.get(key)
         if cached is None:
             before, received = self.node_states[node], self.messages[message]
             try:
@@ -119,7 +119,7 @@ class Universe:
                 state, outgoing = before, ()
             sent = tuple(self.message(m) for m in outgoing if getattr(m, "dst", None) in self.position)
             state = self._normalize(state)
-            cached = self._steps[key] = (self.node(state), sent)
+            cached = self.steps[key] = (self.node(state), sent)
             for check, faults in zip(self._reply_checks if key not in self.raised else (), self.reply_faults):
                 fault = check(before, self.messages[message], state, outgoing)
                 if fault is not None:
