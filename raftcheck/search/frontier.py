@@ -32,7 +32,8 @@ class SpillingQueue:
 
     def __init__(self, codec: Codec, items: deque | None = None, chunk: int | None = None) -> None:
         self._encode, self._decode = codec
-        self._chunk = 2 * (chunk or CHUNK)  # items: a state and its fingerprint each
+        # items a file: two a state in a frontier (state, fingerprint); a shard's queue of asks has three an ask
+        self._chunk = 2 * (chunk or CHUNK)
         self._head: deque = items if items is not None else deque()
         self._tail: list = []
         self._files: deque[str] = deque()
@@ -45,7 +46,7 @@ class SpillingQueue:
     def append(self, item: Any) -> None:
         tail = self._tail
         tail.append(item)
-        if len(tail) >= self._chunk and not len(tail) % 2:
+        if len(tail) >= self._chunk:  # popleft reads files in order, so a file may end mid-state
             self._spill()
 
     def _spill(self) -> None:
