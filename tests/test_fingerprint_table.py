@@ -1,6 +1,8 @@
 """The compact visited set: a dict's answers in 16 bytes a slot, and a search that moves to it mid-way
 finds exactly what one that never does finds."""
 
+import itertools
+import os
 from pathlib import Path
 
 import pytest
@@ -68,17 +70,18 @@ def test_a_dict_and_a_set_move_into_tables_whole(monkeypatch):
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_a_search_that_moves_to_the_table_midway_finds_what_one_that_does_not_finds(monkeypatch, workers):
+def test_a_search_that_moves_to_the_table_midway_finds_what_one_that_does_not_finds(monkeypatch, tmp_path, workers):
+    """Each table allocated leaves a mark in `tmp_path`, which forked workers share."""
     spec = SPECS / "check_prev_log_term.toml"
     passing = SPECS / "election_replication_with_restart.toml"
     before = [raftcheck.check(spec, workers=workers), raftcheck.check(passing, workers=workers, max_term=1)]
     monkeypatch.setattr(fingerprints, "COMPACT_AFTER", 500)
-    tables = []
     allocate = FingerprintSet._allocate
-    monkeypatch.setattr(FingerprintSet, "_allocate", lambda table, slots: (tables.append(slots), allocate(table, slots)))
+    marks = itertools.count()
+    monkeypatch.setattr(FingerprintSet, "_allocate", lambda table, slots: (
+        (tmp_path / f"{os.getpid()}-{next(marks)}").touch(), allocate(table, slots)))
     after = [raftcheck.check(spec, workers=workers), raftcheck.check(passing, workers=workers, max_term=1)]
-    if workers == 1:  # forked workers' tables are not seen here
-        assert tables, "the search never moved to the table"
+    assert any(tmp_path.iterdir()), "the search never moved to the table"
     assert after[0].matches and len(after[0].trace.actions) == len(before[0].trace.actions)
     assert after[1].verdict == "pass" and after[1].search.states > 5_000
     assert (after[1].search.states, after[1].search.transitions, after[1].search.depth) == (
