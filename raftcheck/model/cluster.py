@@ -181,7 +181,11 @@ class RaftClusterModel:
         self._node_step_properties = list(self.transition_properties)
         self.transition_properties += self._reply_properties
         goals = select(goal_catalogue, settings.check.goals, "check.goals") if settings.check.goals else []
-        self.goals = [Property(g.name, lambda world, check=g.check: check(self.view(world))) for g in goals if not g.on_steps]
+        # State goals read what state invariants read, so they share the memo's key: worlds that differ only in
+        # the network or the budgets are judged once.
+        state_goals = StateChecks(self.view, [g.check for g in goals if not g.on_steps])
+        self.goals = [Property(g.name, lambda world, index=index: state_goals.results(world)[index])
+                      for index, g in enumerate(g for g in goals if not g.on_steps)]
         self.step_goals = [TransitionProperty(g.name, StepGoal(self.view, g.check, g.reads_network).check)
                            for g in goals if g.on_steps]
 

@@ -169,16 +169,16 @@ class GoalTracker:
             how = goal.check(state)
             if how is not None:
                 self.reached[goal.name] = how
-        self._states = [goal for goal in self._states if self.reached[goal.name] is None]
-        self.pending = bool(self._states or self._steps)
+                self._states = [goal for goal in self._states if self.reached[goal.name] is None]
+                self.pending = bool(self._states or self._steps)
 
     def step(self, before: Any, action: Any, after: Any) -> None:
         for goal in self._steps:
             how = goal.check(before, action, after)
             if how is not None:
                 self.reached[goal.name] = how
-        self._steps = [goal for goal in self._steps if self.reached[goal.name] is None]
-        self.pending = bool(self._states or self._steps)
+                self._steps = [goal for goal in self._steps if self.reached[goal.name] is None]
+                self.pending = bool(self._states or self._steps)
 
 
 def state_checker(model: Model) -> Callable[[Any], tuple[str, str] | None]:
