@@ -57,6 +57,25 @@ def test_the_table_grows_and_keeps_every_fingerprint():
     assert hash(("absent",)) not in table
 
 
+@pytest.mark.parametrize("kind", [FingerprintTable, FingerprintSet])
+def test_the_table_grows_a_segment_at_a_time(monkeypatch, kind):
+    """A doubling allocates one segment's worth, so a big table never needs twice its memory at once."""
+    allocated = []
+    allocate = FingerprintSet._allocate
+    monkeypatch.setattr(FingerprintSet, "_allocate", lambda table, slots: (allocated.append(slots), allocate(table, slots))[1])
+    table = kind()
+    assert len(allocated) == fingerprints.SEGMENTS
+    keys = [hash((i, "segments")) for i in range(200_000)]
+    for key in keys:
+        table.add(key) if kind is FingerprintSet else table.__setitem__(key, key + 1)
+    grown = allocated[fingerprints.SEGMENTS:]
+    total = sum(segment.mask + 1 for segment in table._segments)
+    assert grown and max(grown) * 8 <= total
+    assert len(table) == len(keys) and all(key in table for key in keys)
+    assert kind is FingerprintSet or all(table[key] == key + 1 for key in keys[::97])
+    assert hash(("absent",)) not in table
+
+
 def test_a_dict_and_a_set_move_into_tables_whole(monkeypatch):
     monkeypatch.setattr(fingerprints, "COMPACT_AFTER", 3)
     parents = {5: None, 0: 5, -7: 0}
@@ -79,7 +98,7 @@ def test_a_search_that_moves_to_the_table_midway_finds_what_one_that_does_not_fi
     allocate = FingerprintSet._allocate
     marks = itertools.count()
     monkeypatch.setattr(FingerprintSet, "_allocate", lambda table, slots: (
-        (tmp_path / f"{os.getpid()}-{next(marks)}").touch(), allocate(table, slots)))
+        (tmp_path / f"{os.getpid()}-{next(marks)}").touch(), allocate(table, slots))[1])
     after = [raftcheck.check(spec, workers=workers), raftcheck.check(passing, workers=workers, max_term=1)]
     assert any(tmp_path.iterdir()), "the search never moved to the table"
     assert after[0].matches and len(after[0].trace.actions) == len(before[0].trace.actions)
