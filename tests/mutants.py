@@ -7,6 +7,7 @@ from msgspec.structs import replace
 
 from raftcheck.core.election import heard_from_leader
 from raftcheck.core.lifecycle import restart
+from raftcheck.core.log import is_up_to_date
 from raftcheck.core.membership import change_refusal
 from raftcheck.core.state import CatchUp
 from raftcheck.core import (
@@ -161,6 +162,19 @@ def pre_vote_ignores_the_log(state, message):
     after, out = handle(state, message)
     if (type(message) is RequestVoteRequest and message.pre_vote and message.term > state.current_term
             and state.role is not Role.BOOTSTRAP and not heard_from_leader(state)):
+        out = tuple(RequestVoteResponse(state.id, message.src, message.term, True, True)
+                    if type(m) is RequestVoteResponse else m for m in out)
+    return after, out
+
+
+def pre_vote_ignores_the_snapshot(state, message):
+    """PreVote comparing the candidate's log with the voter's log alone, without its snapshot (mutmut's
+    `_answer_pre_vote` 16, a survivor of session 17's sample): a voter whose log is all snapshot grants
+    pre-votes to stale logs."""
+    after, out = handle(state, message)
+    if (type(message) is RequestVoteRequest and message.pre_vote and message.term > state.current_term
+            and state.role is not Role.BOOTSTRAP and not heard_from_leader(state)
+            and is_up_to_date(message.last_log_term, message.last_log_index, state.log)):
         out = tuple(RequestVoteResponse(state.id, message.src, message.term, True, True)
                     if type(m) is RequestVoteResponse else m for m in out)
     return after, out

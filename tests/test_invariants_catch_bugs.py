@@ -229,3 +229,13 @@ def test_a_core_that_raises_is_a_finding_with_a_counterexample_that_replays():
     replayed = replay(outcome.trace, mutants.leader_reads_past_its_log_on_rejection)
     assert replayed.confirms and replayed.broken[0] == "CoreDoesNotRaise"
     assert not replay(outcome.trace).confirms, "the real core does not raise there"
+
+
+def test_a_pre_vote_judged_without_the_snapshot_is_caught_over_compacted_logs():
+    """Session 17's mutation sample: no spec combined PreVote with compaction, so a voter that forgot its own
+    snapshot when judging a pre-candidate's log survived. `compaction_with_pre_vote` catches it."""
+    outcome = raftcheck.check(SPECS / "compaction_with_pre_vote.toml", handler=mutants.pre_vote_ignores_the_snapshot)
+    assert outcome.verdict == "violation" and outcome.invariant == "VotesGoToUpToDateLogs"
+    replayed = replay(outcome.trace, mutants.pre_vote_ignores_the_snapshot)
+    assert replayed.confirms and replayed.broken[0] == "VotesGoToUpToDateLogs"
+    assert not replay(outcome.trace).confirms, "the real core judges by the snapshot too"
