@@ -180,6 +180,16 @@ def pre_vote_ignores_the_snapshot(state, message):
     return after, out
 
 
+def check_quorum_leaves_the_clock_unset(state, message):
+    """A CheckQuorum step-down that leaves the election clock unset (mutmut's `check_quorum` 22, a survivor of
+    session 17's sample): under `timer = "fire"` clock readings are forgotten, so only a tick-mode spec sees
+    the next tick raise."""
+    after, out = handle(state, message)
+    if state.role is Role.LEADER and after.role is Role.FOLLOWER and after.current_term == state.current_term:
+        after = replace(after, election_elapsed=None)
+    return after, out
+
+
 def removal_answered_about_nobody(state, message):
     """A leader whose answer to a committed RemoveServer names no server."""
     after, out = handle(state, message)

@@ -239,3 +239,12 @@ def test_a_pre_vote_judged_without_the_snapshot_is_caught_over_compacted_logs():
     replayed = replay(outcome.trace, mutants.pre_vote_ignores_the_snapshot)
     assert replayed.confirms and replayed.broken[0] == "VotesGoToUpToDateLogs"
     assert not replay(outcome.trace).confirms, "the real core judges by the snapshot too"
+
+
+def test_a_check_quorum_step_down_that_leaves_the_clock_unset_is_caught_in_tick_mode():
+    """Session 17's mutation sample: no spec ran CheckQuorum in tick mode, where the clock is real."""
+    outcome = raftcheck.check(SPECS / "tick_mode_check_quorum.toml", handler=mutants.check_quorum_leaves_the_clock_unset)
+    assert outcome.verdict == "violation" and outcome.invariant == "CoreDoesNotRaise"
+    assert "TypeError" in outcome.search.violation.message
+    assert replay(outcome.trace, mutants.check_quorum_leaves_the_clock_unset).confirms
+    assert not replay(outcome.trace).confirms

@@ -119,6 +119,15 @@ def removed_leader_steps_down(before: ClusterView, after: ClusterView) -> str | 
     return None
 
 
+def leader_without_quorum_steps_down(before: ClusterView, after: ClusterView) -> str | None:
+    """A leader still in its configuration steps down in its own term: CheckQuorum found no majority heard."""
+    for old, new in _changed(before, after):
+        if (old.role is Role.LEADER and new.role is Role.FOLLOWER and new.current_term == old.current_term
+                and new.id in new.config):
+            return f"{new.id}, leader of term {new.current_term}, heard from no majority and stepped down"
+    return None
+
+
 def leadership_handed_over(before: ClusterView, after: ClusterView) -> str | None:
     """A member starts an election on the TimeoutNow of a leader handing over (thesis 3.10)."""
     for b, a in _changed(before, after):
@@ -205,6 +214,7 @@ RAFT_GOALS: tuple[Goal, ...] = (
     Goal("CatchUpTimesOut", catch_up_times_out, on_steps=True),
     Goal("RemovedLeaderStepsDown", removed_leader_steps_down, on_steps=True),
     Goal("RemovedServerLearnsItIsOut", removed_server_learns_it_is_out),
+    Goal("LeaderWithoutQuorumStepsDown", leader_without_quorum_steps_down, on_steps=True),
     Goal("LeadershipHandedOver", leadership_handed_over, on_steps=True, reads_network=True),
     Goal("RestartWithAcknowledgedEntries", restart_with_acknowledged_entries, on_steps=True),
     Goal("StaleLeaderDeposed", stale_leader_deposed, on_steps=True),
