@@ -23,6 +23,7 @@ CHEAPEST_FIRST = {
     "count_each_voter_once": 79,
     "persist_vote_and_term": 36,
     "config_change_waits_for_commit": 200,
+    "tick_mode_bootstrap_join": 510,
     "config_change_waits_for_commit_quorums": 200,
     "count_each_voter_once+rules": 211,
     "step_down_on_higher_term": 153,

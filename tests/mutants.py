@@ -27,6 +27,7 @@ from raftcheck.core import (
     RequestVoteResponse,
     Role,
     Status,
+    Tick,
     handle,
 )
 
@@ -186,6 +187,15 @@ def check_quorum_leaves_the_clock_unset(state, message):
     the next tick raise."""
     after, out = handle(state, message)
     if state.role is Role.LEADER and after.role is Role.FOLLOWER and after.current_term == state.current_term:
+        after = replace(after, election_elapsed=None)
+    return after, out
+
+
+def waiting_clock_unset(state, message):
+    """A tick that leaves the clock of a server waiting in Bootstrap mode unset (mutmut's `handle_tick` 46, a
+    survivor of session 17's sample): such a server has no timer to fire, so only tick mode runs that code."""
+    after, out = handle(state, message)
+    if type(message) is Tick and after.role is Role.BOOTSTRAP and after.election_elapsed != state.election_elapsed:
         after = replace(after, election_elapsed=None)
     return after, out
 

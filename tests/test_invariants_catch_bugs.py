@@ -248,3 +248,12 @@ def test_a_check_quorum_step_down_that_leaves_the_clock_unset_is_caught_in_tick_
     assert "TypeError" in outcome.search.violation.message
     assert replay(outcome.trace, mutants.check_quorum_leaves_the_clock_unset).confirms
     assert not replay(outcome.trace).confirms
+
+
+def test_a_tick_that_leaves_a_waiting_servers_clock_unset_is_caught_in_tick_mode():
+    """Session 17's mutation sample: no tick-mode spec had a server waiting in Bootstrap mode."""
+    outcome = raftcheck.check(SPECS / "tick_mode_bootstrap_join.toml", handler=mutants.waiting_clock_unset)
+    assert outcome.verdict == "violation" and outcome.invariant == "CoreDoesNotRaise"
+    assert "TypeError" in outcome.search.violation.message
+    assert replay(outcome.trace, mutants.waiting_clock_unset).confirms
+    assert not replay(outcome.trace).confirms
