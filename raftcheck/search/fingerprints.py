@@ -25,8 +25,9 @@ COMPACT_AFTER = 16_000_000  # a dict of this many is about 1.6 GB; below it the 
 ZERO = -(2**63)  # stands for the fingerprint 0
 NO_PARENT = 0  # an initial state's parent: the fingerprint 0 is stored as ZERO, so 0 is free to mean "none"
 FULL = 0.7
-SEGMENTS = 16
-SEGMENT_SHIFT = 60  # a fingerprint's top four bits pick its segment, its low bits its slot there
+SEGMENT_BITS = 4  # a fingerprint's top bits pick its segment, its low bits its slot there
+SEGMENTS = 1 << SEGMENT_BITS
+SEGMENT_SHIFT, SEGMENT_MASK = 64 - SEGMENT_BITS, SEGMENTS - 1
 
 
 class Segment:
@@ -59,7 +60,7 @@ class FingerprintSet:
     def _place(self, key: int) -> tuple[Segment, int]:
         """The segment of `key` and its slot there that holds `key` (never 0: see ZERO), or the empty one where
         it would go."""
-        segment = self._segments[key >> SEGMENT_SHIFT & 15]
+        segment = self._segments[key >> SEGMENT_SHIFT & SEGMENT_MASK]
         keys, mask = segment.keys, segment.mask
         slot = key & mask
         while (held := keys[slot]) and held != key:
@@ -69,7 +70,7 @@ class FingerprintSet:
     def __contains__(self, key: int) -> bool:
         # `_place`, inlined: the search asks this once per transition
         key = key or ZERO
-        segment = self._segments[key >> SEGMENT_SHIFT & 15]
+        segment = self._segments[key >> SEGMENT_SHIFT & SEGMENT_MASK]
         keys, mask = segment.keys, segment.mask
         slot = key & mask
         while held := keys[slot]:
@@ -86,7 +87,7 @@ class FingerprintSet:
 
     def _insert(self, key: int) -> tuple[Segment, int]:
         """The segment and slot of `key`, added if it was not there."""
-        index = key >> SEGMENT_SHIFT & 15
+        index = key >> SEGMENT_SHIFT & SEGMENT_MASK
         segment = self._segments[index]
         keys, mask = segment.keys, segment.mask
         slot = key & mask
