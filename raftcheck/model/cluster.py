@@ -181,8 +181,9 @@ class RaftClusterModel:
         self._node_step_properties = list(self.transition_properties)
         self.transition_properties += self._reply_properties
         goals = select(goal_catalogue, settings.check.goals, "check.goals") if settings.check.goals else []
-        # State goals read what state invariants read, so they share the memo's key: worlds that differ only in
-        # the network or the budgets are judged once.
+        # State goals read what state invariants read, so their memo has the same key: worlds that differ only in
+        # the network or the budgets are judged once. A memo of their own, not the invariants': it is consulted
+        # only while some goal is pending, and goals computed on every invariant miss would cost more after that.
         state_goals = StateChecks(self.view, [g.check for g in goals if not g.on_steps])
         self.goals = [Property(g.name, lambda world, index=index: state_goals.results(world)[index])
                       for index, g in enumerate(g for g in goals if not g.on_steps)]
