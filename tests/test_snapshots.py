@@ -1,6 +1,7 @@
 """Log compaction (thesis 5.1): snapshots taken by the core itself, and InstallSnapshot for followers far behind."""
 
 import msgspec
+import pytest
 from msgspec.structs import replace
 
 from helpers import THREE, ack, config_log, elect, member, of_type, step
@@ -12,6 +13,7 @@ from raftcheck.core import (
     Entry,
     InstallSnapshotRequest,
     NodeParams,
+    NodeState,
     Role,
     Snapshot,
     Tick,
@@ -19,6 +21,7 @@ from raftcheck.core import (
     restart,
 )
 from raftcheck.core.log import last_index
+from raftcheck.properties.replies import leader_append_only
 
 EVERY_TWO = NodeParams(compact_log_after=2)
 
@@ -166,3 +169,28 @@ def test_a_node_compacts_when_it_takes_its_next_input_not_in_the_step_that_commi
     assert ignored == just_committed, "an input the node ignores changes nothing"
     next_input, _ = step(just_committed, Tick())
     assert next_input.snapshot.index == 5
+
+
+def _leader(log: tuple[Entry, ...], base: int = 0, base_term: int = 1) -> NodeState:
+    snapshot = Snapshot(base, base_term, ("n1",), 1, b"", ()) if base else None
+    return replace(boot("n1"), role=Role.LEADER, current_term=2, log=log, snapshot=snapshot)
+
+
+LOG = commands(4)
+REWRITTEN = LOG[:3] + (Entry(2, LOG[3].payload),)
+
+
+@pytest.mark.parametrize("before, after, rewrote", [
+    (_leader(LOG[:3]), _leader(LOG), False),  # appended
+    (_leader(LOG), _leader(LOG[2:], base=2), False),  # compacted two entries: indexes are absolute
+    (_leader(LOG[1:], base=1), _leader(LOG[3:], base=3), False),
+    (_leader(LOG), _leader(REWRITTEN), True),
+    (_leader(LOG), _leader(REWRITTEN[2:], base=2), True),  # rewritten and compacted in one step
+    (_leader(LOG), _leader(LOG[:3]), True),  # deleted
+    (_leader(LOG), _leader(LOG[3:], base=3, base_term=2), True),  # compacted under the wrong term
+    (_leader(LOG), replace(_leader(REWRITTEN), current_term=3), False),  # a new term may hold another log
+])
+def test_leader_append_only_reads_indexes_across_snapshots(before, after, rewrote):
+    """LeaderAppendOnly judges raw node states, whose logs start after their snapshots."""
+    found = leader_append_only(before, Tick(), after, ())
+    assert (found is not None) == rewrote, found

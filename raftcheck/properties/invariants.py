@@ -2,7 +2,8 @@
 
 Each invariant is a function of a ClusterView (node states plus the history
 variables) returning None when it holds, or one line naming the offending
-nodes and entries. LeaderAppendOnly is a property of steps: (before, after).
+nodes and entries. The reply invariants (`replies.py`), LeaderAppendOnly among
+them, judge one node's step through the core instead.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from raftcheck.properties.prefixes import RecentPrefixes
 from raftcheck.properties.quorums import disjoint_majorities
 from raftcheck.properties.replies import (
     client_replies_are_truthful,
+    leader_append_only,
     snapshots_are_faithful,
     membership_replies_are_truthful,
     messages_are_addressed,
@@ -87,15 +89,6 @@ def state_machine_safety(view: ClusterView) -> str | None:
                 f"{node.id} applied {short_entry(applied[index - 1])} at index {index}, "
                 f"where {short_entry(view.committed[index - 1])} was applied before"
             )
-    return None
-
-
-def leader_append_only(before: ClusterView, after: ClusterView) -> str | None:
-    """Leader Append-Only: a leader never overwrites or deletes entries in its log; it only appends."""
-    for old, new in zip(before.nodes, after.nodes):
-        if old is not new and old.role is Role.LEADER and new.role is Role.LEADER:
-            if old.current_term == new.current_term and new.log[: len(old.log)] != old.log:
-                return f"{new.id}, leader of term {new.current_term}, rewrote its log from {len(old.log)} entries"
     return None
 
 
@@ -183,7 +176,7 @@ RAFT_INVARIANTS: tuple[Invariant, ...] = (
     Invariant("SingleUncommittedConfig", single_uncommitted_config),
     Invariant("ConfigsDifferByOne", configs_differ_by_one),
     Invariant("QuorumOverlap", quorum_overlap),
-    Invariant("LeaderAppendOnly", leader_append_only, on_steps=True),
+    Invariant("LeaderAppendOnly", leader_append_only, on_replies=True),
     Invariant("CommitWithinLog", commit_within_log),
     Invariant("LogTermsOrdered", log_terms_ordered),
     Invariant("StateMachineMatchesLog", state_machine_matches_log),

@@ -189,6 +189,27 @@ def votes_go_to_up_to_date_logs(before: NodeState, message: Any, after: NodeStat
     return None
 
 
+def leader_append_only(before: NodeState, message: Any, after: NodeState, sent: Sequence[Any]) -> str | None:
+    """Leader Append-Only: a leader never overwrites or deletes entries in its log; it only appends.
+
+    Judged on the step through the core, once per distinct step: only such a step keeps a node leading in
+    one term (a restart makes it a follower). Indexes are absolute, across both snapshots: an entry the step
+    compacted away is judged by SnapshotsAreFaithful, and here only through the new snapshot's term.
+    """
+    if before.role is not Role.LEADER or after.role is not Role.LEADER or before.current_term != after.current_term:
+        return None
+    old_base, new_base = snapshot_index(before.snapshot), snapshot_index(after.snapshot)
+    old_last = old_base + len(before.log)
+    kept = new_base + len(after.log) >= old_last and all(
+        after.log[index - new_base - 1] == before.log[index - old_base - 1]
+        for index in range(max(old_base, new_base) + 1, old_last + 1))
+    if kept and old_base < new_base <= old_last:
+        kept = after.snapshot.term == term_at(before.log, new_base, before.snapshot)
+    if kept:
+        return None
+    return f"{after.id}, leader of term {after.current_term}, rewrote its log from {old_last} entries"
+
+
 def snapshots_are_faithful(before: NodeState, message: Any, after: NodeState, sent: Sequence[Any]) -> str | None:
     """A snapshot a node takes says what its log says: entries up to its index are committed, and its term,
     configuration, state machine and sessions are those of that prefix. An installed one is the sender's."""
