@@ -4,9 +4,9 @@ Each node's record (`raftcheck.recording`) is re-run through the core from
 the state the node recovered: every output must equal what the node sent
 (conformance: the service runs the core it claims to run), every message a
 node got from another node must have been sent by it, and a restart must not
-recover less than the node had made durable. Every step's replies to
-clients are judged by the reply invariants. The nodes' states are
-then merged in wall-clock order into global states, and every state and step
+recover less than the node had made durable. Every step (what it sent, and
+LeaderAppendOnly) is judged by the reply invariants. The nodes' states are
+then merged in wall-clock order into global states, and every state
 invariant of the checker is evaluated on each (network invariants cannot be:
 the messages in flight were not recorded). Wall clocks of processes on one
 machine agree; across machines, ordering is only as good as their clocks.
@@ -31,7 +31,6 @@ from raftcheck.recording import Record, Start, read_records
 
 REPLY_INVARIANTS = [i for i in RAFT_INVARIANTS if i.on_replies]
 STATE_INVARIANTS = [i for i in RAFT_INVARIANTS if i.on_states]
-STEP_INVARIANTS = [i for i in RAFT_INVARIANTS if i.on_steps]
 
 MAX_PER_NODE = 5
 
@@ -172,7 +171,7 @@ def validate_runs(runs: Runs, keep_changes: bool = False) -> Validation:
         events += _replay_node(source, records, result, traffic)
     traffic.check(result)
     events.sort(key=lambda event: event.key)
-    merge, before = _Merge(), None
+    merge = _Merge()
     for event in events:
         state = event.state
         if _unchanged(merge.states.get(state.id), state):
@@ -183,24 +182,18 @@ def validate_runs(runs: Runs, keep_changes: bool = False) -> Validation:
             result.changes.append(event)
         view = merge.view()
         result.states_checked += 1
-        broken = _first_broken(before, view)
+        broken = _first_broken(view)
         if broken is not None:
             result.violation = Failure(*broken, event.source, event.number, event.time)
             return result
-        before = view
     return result
 
 
-def _first_broken(before: ClusterView | None, view: ClusterView) -> tuple[str, str] | None:
+def _first_broken(view: ClusterView) -> tuple[str, str] | None:
     for invariant in STATE_INVARIANTS:
         message = invariant.check(view)
         if message is not None:
             return invariant.name, message
-    if before is not None:
-        for invariant in STEP_INVARIANTS:
-            message = invariant.check(before, view)
-            if message is not None:
-                return invariant.name, message
     return None
 
 

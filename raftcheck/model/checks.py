@@ -15,7 +15,6 @@ from raftcheck.errors import SettingsError
 class Invariant(NamedTuple):
     """`check(view)` returns None when it holds, else one line on what broke.
 
-    A step invariant (`on_steps`) is `check(view_before, view_after)` instead.
     A network invariant (`on_network`) judges one message in flight, `check(message)`: a world breaks it
     when any message it holds does.
     A reply invariant (`on_replies`) judges one node's step through the core,
@@ -25,13 +24,12 @@ class Invariant(NamedTuple):
 
     name: str
     check: Callable[..., str | None]
-    on_steps: bool = False
     on_network: bool = False
     on_replies: bool = False
 
     @property
     def on_states(self) -> bool:
-        return not (self.on_steps or self.on_network or self.on_replies)
+        return not (self.on_network or self.on_replies)
 
 
 class Goal(NamedTuple):
@@ -124,22 +122,3 @@ class StepGoal:
             self._memo[key] = self._check(self._view(before), self._view(after))
         return self._memo[key]
 
-
-class StepCheck:
-    """A step invariant compares node states: a step that changes no node cannot break it,
-    and the same change of nodes gives the same answer."""
-
-    def __init__(self, view: Callable[[Any], Any], check: Callable) -> None:
-        self._view = view
-        self._check = check
-        self._memo: dict = {}
-
-    def check(self, before, action, after) -> str | None:
-        if before.nodes == after.nodes:
-            return None
-        key = (before.nodes, after.nodes)
-        try:
-            return self._memo[key]
-        except KeyError:
-            result = self._memo[key] = self._check(self._view(before), self._view(after))
-            return result

@@ -51,7 +51,7 @@ from raftcheck.model.actions import (
     HealLink,
     TickOnce,
 )
-from raftcheck.model.checks import Goal, Invariant, NetworkCheck, StateChecks, StepCheck, StepGoal, select
+from raftcheck.model.checks import Goal, Invariant, NetworkCheck, StateChecks, StepGoal, select
 from raftcheck.model.symmetry import rename_node, symmetry_group
 from raftcheck.model.universe import Handler, Universe
 from raftcheck.search.model import Property, TransitionProperty
@@ -174,12 +174,10 @@ class RaftClusterModel:
         self._full_logs: dict[tuple[int, tuple[int, ...]], NodeState] = {}
         self._node_parts: dict[tuple[int, ...], list] = {}
         self._recent_views: list[tuple[World | None, ClusterView | None]] = [(None, None), (None, None)]
-        self.properties, self.transition_properties = self._properties(invariants)
-        self._reply_properties = [TransitionProperty(CORE_DOES_NOT_RAISE, self._reply_check(self.universe.raised))] + [
+        self.properties = self._properties(invariants)
+        self.transition_properties = [TransitionProperty(CORE_DOES_NOT_RAISE, self._reply_check(self.universe.raised))] + [
             TransitionProperty(i.name, self._reply_check(faults)) for i, faults in zip(replies, self.universe.reply_faults)
         ]
-        self._node_step_properties = list(self.transition_properties)
-        self.transition_properties += self._reply_properties
         goals = select(goal_catalogue, settings.check.goals, "check.goals") if settings.check.goals else []
         # State goals read what state invariants read, so their memo has the same key: worlds that differ only in
         # the network or the budgets are judged once. A memo of their own, not the invariants': it is consulted
@@ -190,7 +188,7 @@ class RaftClusterModel:
         self.step_goals = [TransitionProperty(g.name, StepGoal(self.view, g.check, g.reads_network).check)
                            for g in goals if g.on_steps]
 
-    def _properties(self, invariants: list[Invariant]) -> tuple[list[Property], list[TransitionProperty]]:
+    def _properties(self, invariants: list[Invariant]) -> list[Property]:
         states = [i for i in invariants if i.on_states]
         memoised = StateChecks(self.view, [i.check for i in states])
         properties = [
@@ -199,9 +197,7 @@ class RaftClusterModel:
         messages = self.universe.messages
         network = [Property(i.name, NetworkCheck(messages, i.check).check) for i in invariants if i.on_network]
         self._state_checks, self._state_names, self._network_properties = memoised, [i.name for i in states], network
-        properties += network
-        steps = [TransitionProperty(i.name, StepCheck(self.view, i.check).check) for i in invariants if i.on_steps]
-        return properties, steps
+        return properties + network
 
     def first_broken(self, world: World) -> tuple[str, str] | None:
         """The first of `properties` that `world` breaks, and how: one memoised pass over the state invariants,
@@ -218,15 +214,10 @@ class RaftClusterModel:
         return None
 
     def first_broken_step(self, before: World, action: Action, after: World) -> tuple[str, str] | None:
-        """The first of `transition_properties` a step breaks: step invariants read only nodes, so a step that
-        changes none skips them all at once; reply checks are skipped until some step was faulty."""
-        if before.nodes != after.nodes:
-            for prop in self._node_step_properties:
-                message = prop.check(before, action, after)
-                if message is not None:
-                    return prop.name, message
+        """The first of `transition_properties` a step breaks: each judged its core steps as the universe took
+        them, so until some step was faulty none can fail."""
         if self.universe.faulty:
-            for prop in self._reply_properties:
+            for prop in self.transition_properties:
                 message = prop.check(before, action, after)
                 if message is not None:
                     return prop.name, message
