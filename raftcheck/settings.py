@@ -322,8 +322,6 @@ def validate(settings: Settings) -> Settings:
             raise SettingsError(f"{section}.{name}", f"expected a number from {least:g} to {most:g}, got {value!r}")
     if check.liveness and (settings.timing.timer != "fire" or check.search != "bfs"):
         raise SettingsError("check.liveness", 'liveness is checked with timing.timer = "fire" and check.search = "bfs"')
-    if check.liveness and settings.cluster.compact_log_after:
-        raise SettingsError("cluster.compact_log_after", "liveness checks do not support log compaction yet; set it to 0")
     if check.workers > 1 and check.search == "dfs":
         raise SettingsError("check.workers", "dfs runs in one process; bfs and simulate run on several workers")
     if check.search == "dfs" and settings.bounds.max_depth is None:

@@ -22,6 +22,7 @@ from raftcheck.core import (
     RequestVoteRequest,
     RequestVoteResponse,
     Role,
+    Snapshot,
     Tick,
     handle,
 )
@@ -73,6 +74,34 @@ def test_the_quotient_drops_a_noop_nothing_points_at_and_shifts_indexes():
     pointed_at = [replace(n, commit_index=2) if i == 0 else n for i, n in enumerate(longer)]
     kept = [u.node_states[n] for n in quotient(world._replace(nodes=tuple(map(u.node, pointed_at))), u).nodes]
     assert all(len(n.log) == 3 for n in kept)  # n1's commit index points at the no-op: it stays
+
+
+def _compacted(node, through: int, term: int, log: tuple, commit: int):
+    """`node` with entries 1..`through` in a snapshot of `term`, `log` after it, and `commit` committed."""
+    machine = node.params.state_machine.dump(node.machine)
+    snapshot = Snapshot(through, term, node.config, node.config_index, machine, node.sessions)
+    return replace(node, snapshot=snapshot, log=log, commit_index=commit)
+
+
+def test_the_quotient_renumbers_snapshot_terms_and_drops_indexes_compacted_everywhere():
+    model = raft_model(from_flat({"nodes": 3, "compact_log_after": 1}))
+    u = model.universe
+    world = model.initial_states()[0]
+    nodes = [u.node_states[n] for n in world.nodes]
+    # Entries 2 and 3 were compacted on n1 and n2, and n3 has not received them; entry 4 ends n1's and n2's
+    # logs (term 4), and the term is 9.
+    compacted = [replace(_compacted(n, 3, 4, (Entry(4, Noop()),), 4), current_term=9) for n in nodes[:2]]
+    compacted.append(replace(nodes[2], current_term=9))
+    canon = [u.node_states[n] for n in quotient(world._replace(nodes=tuple(map(u.node, compacted))), u).nodes]
+    for node in canon[:2]:
+        assert (node.snapshot.index, node.snapshot.term, node.snapshot.config_index) == (2, 2, 1)
+        assert (node.commit_index, node.current_term, node.log) == (3, 4, (Entry(2, Noop()),))
+    assert (canon[2].snapshot, canon[2].log, canon[2].current_term) == (None, nodes[2].log, 4)
+    # n3 has applied entry 2 and not compacted it yet: how many such entries there are decides when it
+    # compacts, so no index stays out of the quotient.
+    waiting = compacted[:2] + [_compacted(nodes[2], 1, 0, (Entry(1, Noop()), Entry(1, Noop()), Entry(4, Noop())), 4)]
+    kept = [u.node_states[n] for n in quotient(world._replace(nodes=tuple(map(u.node, waiting))), u).nodes]
+    assert [n.snapshot.index for n in kept] == [3, 3, 1]
 
 
 # ---- fair components -------------------------------------------------------

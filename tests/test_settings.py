@@ -72,8 +72,6 @@ SPEC_ERRORS = [
     ("[timing]\ntimer = \"sometimes\"\n", "timing.timer: invalid enum value 'sometimes'"),
     ("[failures]\ncrashes = 1.5\n", "failures.crashes: expected int, got float"),
     ("[cluster]\nbootstrap = [\"n2\"]\ninitial_members = [\"n1\", \"n2\"]\n", "cluster.initial_members: a node cannot"),
-    ("[cluster]\ncompact_log_after = 2\n[check]\nliveness = [\"LeaderElected\"]\n",
-     "cluster.compact_log_after: liveness checks do not support log compaction yet"),
     ("colour = \"blue\"\n", "unknown key 'colour'"),
     ("start = [{ timer = \"n1\", colour = 3 }]\n", "start[0]: timer: no field 'colour' to match; fields: node"),
     ("start = [{ deliver = \"Pigeon\" }]\n", "start[0]: deliver: unknown message type 'Pigeon'"),

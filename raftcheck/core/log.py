@@ -64,6 +64,19 @@ def latest_config(
     return ((), 0) if bootstrap else ((node_id,), 0)
 
 
+def removed_at(log: tuple[Entry, ...], config_index: int, node_id: str, snapshot: Snapshot | None) -> tuple[str, ...]:
+    """The servers the configuration entry at `config_index` took out: members of the configuration before it
+    that it leaves out. Read from the log, or from the snapshot once that entry is compacted."""
+    base = snapshot.index if snapshot is not None else 0
+    if config_index <= 1:
+        return ()
+    if config_index <= base:
+        return snapshot.removed
+    previous, _ = latest_config(log[: config_index - 1 - base], node_id, False, snapshot)
+    config = log[config_index - 1 - base].payload.servers
+    return tuple(server for server in previous if server not in config)
+
+
 def names_member(log: tuple[Entry, ...], node_id: str, snapshot: Snapshot | None = None) -> bool:
     """Whether any configuration entry in the log, or the snapshot's configuration, includes `node_id`."""
     if snapshot is not None and node_id in snapshot.config:

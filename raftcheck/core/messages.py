@@ -50,7 +50,9 @@ class Snapshot(msgspec.Struct, frozen=True, gc=False):
     there and `config_index` where its entry was; `machine` (in the state
     machine's own encoding, `StateMachine.dump`, so the snapshot stays a
     hashable value however it travels) and `sessions` are the state machine and
-    client sessions after applying the prefix.
+    client sessions after applying the prefix. `removed` are the servers the
+    entry at `config_index` took out, so that a leader whose snapshot covers
+    that entry can still tell them they are out (notify_removed_servers).
     """
 
     index: int
@@ -59,6 +61,7 @@ class Snapshot(msgspec.Struct, frozen=True, gc=False):
     config_index: int
     machine: bytes
     sessions: tuple[tuple[str, int, tuple[str, ...], str | None], ...]
+    removed: tuple[str, ...] = ()
 
 
 # ---- node-to-node messages -------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from msgspec.structs import replace
 
-from raftcheck.core.log import last_index, latest_config, snapshot_index, term_at
+from raftcheck.core.log import last_index, latest_config, removed_at, snapshot_index, term_at
 from raftcheck.core.messages import AppendEntriesResponse, InstallSnapshotRequest, Message, Snapshot
 from raftcheck.core.replication import heed_leader
 from raftcheck.core.state import BOOTSTRAP, FOLLOWER, NodeState
@@ -35,7 +35,8 @@ def compact(state: NodeState) -> NodeState:
     else:
         config, config_index = latest_config(log[:kept_from], state.id, state.bootstrap, old)
     machine = state.params.state_machine.dump(state.machine)
-    snapshot = Snapshot(index, term_at(log, index, old), config, config_index, machine, state.sessions)
+    removed = removed_at(log, config_index, state.id, old)
+    snapshot = Snapshot(index, term_at(log, index, old), config, config_index, machine, state.sessions, removed)
     return replace(state, snapshot=snapshot, log=log[kept_from:])
 
 

@@ -9,10 +9,12 @@ terms and indexes, and the links cut for good.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from typing import Literal, NamedTuple
 
 from raftcheck.core import NodeState, Role
+from raftcheck.core.log import snapshot_index, term_at
 from raftcheck.core.quorum import vote_won
 from raftcheck.model.actions import Action, FireTimer
 
@@ -43,8 +45,17 @@ class LivenessProperty(NamedTuple):
 
 def latest_config(nodes: Nodes) -> tuple[str, ...]:
     """The configuration of the node whose log holds the newest configuration entry (highest index, then term)."""
-    newest = max(nodes, key=lambda n: (n.config_index, n.log[n.config_index - 1].term if n.config_index else -1))
-    return newest.config
+    return max(nodes, key=_config_age).config
+
+
+def _config_age(node: NodeState) -> tuple[int, int]:
+    """A configuration entry compacted into a snapshot was committed, so it outranks any other entry at its
+    index (those can only be of older terms, never applied)."""
+    if not node.config_index:
+        return 0, -1
+    if node.config_index <= snapshot_index(node.snapshot):
+        return node.config_index, sys.maxsize
+    return node.config_index, term_at(node.log, node.config_index, node.snapshot)
 
 
 def _serving_leader(nodes: Nodes, links_cut: Links) -> bool:

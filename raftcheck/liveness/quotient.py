@@ -12,8 +12,11 @@ the quotient forgets what they cannot see:
   election still lands in a gap);
 - a no-op entry that every log holding its index holds alike, and that no
   index anywhere points at (a log end, a commit or configuration index, a
-  leader's next or match index, a message's index fields), is removed, and
-  the indexes above it shift down.
+  leader's next or match index, a snapshot's bounds, a message's index
+  fields), is removed, and the indexes above it shift down. An index that
+  snapshots have compacted is removed the same way, as long as no log
+  still shows it as other than that no-op; but not one a node has applied
+  and not yet compacted, since how many there are decides when it compacts.
 
 A state of the quotient is itself a cluster state, so the model steps it
 with the real core. The quotient is a heuristic, not a proven bisimulation:
@@ -32,6 +35,7 @@ from raftcheck.core import (
     AppendEntriesRequest,
     AppendEntriesResponse,
     Entry,
+    InstallSnapshotRequest,
     Message,
     NodeState,
     Noop,
@@ -39,6 +43,7 @@ from raftcheck.core import (
     RequestVoteResponse,
     TimeoutNow,
 )
+from raftcheck.core.log import last_index, snapshot_index
 from raftcheck.model.cluster import World, faults_that_last
 from raftcheck.model.universe import Universe
 
@@ -86,7 +91,8 @@ class Quotient:
             terms |= message_terms
             referenced |= message_indexes
         nodes = [u.node_states[n] for n in world.nodes]
-        removable = [i for i in range(2, longest) if i not in referenced] if self._compress_any(nodes) else []
+        removable = [i for i in range(2, longest) if i not in referenced and not _awaiting_compaction(i, nodes)] \
+            if self._compress_any(nodes) else []
         messages = None
         if removable:
             messages = [u.messages[m] for m in world.network]
@@ -111,8 +117,8 @@ class Quotient:
         info = self._nodes.get(n)
         if info is None:
             node = self.universe.node_states[n]
-            terms = frozenset([node.current_term, *(e.term for e in node.log)])
-            info = self._nodes[n] = (terms, frozenset(_node_indexes_used(node)), len(node.log))
+            terms = frozenset(_node_terms_used(node))
+            info = self._nodes[n] = (terms, frozenset(_node_indexes_used(node)), last_index(node.log, node.snapshot))
         return info
 
     def _message_info(self, m: int) -> tuple[frozenset[int], frozenset[int], int]:
@@ -139,8 +145,7 @@ def _canonical(terms: set[int]) -> bool:
 def _renumber_terms(nodes: list[NodeState], messages: list[Message]) -> tuple[list[NodeState], list[Message]]:
     used = {0}
     for node in nodes:
-        used.add(node.current_term)
-        used.update(e.term for e in node.log)
+        used.update(_node_terms_used(node))
     for message in messages:
         used.update(_message_terms(message))
     mapping: dict[int, int] = {}
@@ -154,10 +159,19 @@ def _renumber_terms(nodes: list[NodeState], messages: list[Message]) -> tuple[li
     return [_node_terms(n, mapping.__getitem__) for n in nodes], [_message_with(m, mapping.__getitem__, None) for m in messages]
 
 
+def _node_terms_used(node: NodeState) -> list[int]:
+    terms = [node.current_term, *(e.term for e in node.log)]
+    if node.snapshot is not None:
+        terms.append(node.snapshot.term)
+    return terms
+
+
 def _message_terms(message: Message) -> list[int]:
     kind = type(message)
     if kind is AppendEntriesRequest:
         return [message.term, message.prev_log_term, *(e.term for e in message.entries)]
+    if kind is InstallSnapshotRequest:
+        return [message.term, message.snapshot.term]
     if kind is RequestVoteRequest:
         return [message.term, message.last_log_term]
     if kind in (AppendEntriesResponse, RequestVoteResponse, TimeoutNow):
@@ -167,7 +181,8 @@ def _message_terms(message: Message) -> list[int]:
 
 def _node_terms(node: NodeState, term: Callable[[int], int]) -> NodeState:
     log = tuple(Entry(term(e.term), e.payload) for e in node.log)
-    return replace(node, current_term=term(node.current_term), log=log)
+    snapshot = None if node.snapshot is None else replace(node.snapshot, term=term(node.snapshot.term))
+    return replace(node, current_term=term(node.current_term), log=log, snapshot=snapshot)
 
 
 # ---- indexes ---------------------------------------------------------------
@@ -186,7 +201,9 @@ def _drop_noops(nodes: list[NodeState], messages: list[Message],
 
 def _node_indexes_used(node: NodeState) -> list[int]:
     """The indexes a node points at, and the one before each next index (the next prev_log_index)."""
-    found = [len(node.log), node.commit_index, node.config_index]
+    found = [last_index(node.log, node.snapshot), node.commit_index, node.config_index]
+    if node.snapshot is not None:
+        found += (node.snapshot.index, node.snapshot.config_index)
     for progress in node.progress:
         found += (progress.next_index, progress.next_index - 1, progress.match_index)
     if node.catchup is not None:
@@ -203,12 +220,20 @@ def _message_indexes(message: Message) -> list[int]:
         return [message.match_index, message.conflict_index, message.conflict_index - 1]
     if kind is RequestVoteRequest:
         return [message.last_log_index]
+    if kind is InstallSnapshotRequest:
+        return [message.snapshot.index, message.snapshot.config_index]
     return []
 
 
+def _awaiting_compaction(index: int, nodes: list[NodeState]) -> bool:
+    """Some node has applied the entry at `index` but not compacted it yet."""
+    return any(snapshot_index(n.snapshot) < index <= n.commit_index for n in nodes if n.params.compact_log_after)
+
+
 def _same_noop_everywhere(index: int, nodes: list[NodeState], messages: list[Message]) -> bool:
+    """Every copy of entry `index` that a log or a message shows is one no-op (snapshots show none)."""
     seen: Entry | None = None
-    for entries, first in [(n.log, 1) for n in nodes] + [
+    for entries, first in [(n.log, snapshot_index(n.snapshot) + 1) for n in nodes] + [
         (m.entries, m.prev_log_index + 1) for m in messages if type(m) is AppendEntriesRequest
     ]:
         if first <= index < first + len(entries):
@@ -216,14 +241,19 @@ def _same_noop_everywhere(index: int, nodes: list[NodeState], messages: list[Mes
             if type(entry.payload) is not Noop or (seen is not None and entry != seen):
                 return False
             seen = entry
-    return seen is not None
+    return True
 
 
 def _node_indexes(node: NodeState, gone: set[int], shift: Callable[[int], int]) -> NodeState:
-    log = tuple(e for i, e in enumerate(node.log, 1) if i not in gone)
+    base = snapshot_index(node.snapshot)
+    log = tuple(e for i, e in enumerate(node.log, base + 1) if i not in gone)
+    snapshot = node.snapshot
+    if snapshot is not None:
+        snapshot = replace(snapshot, index=shift(snapshot.index), config_index=shift(snapshot.config_index))
     return replace(
         node,
         log=log,
+        snapshot=snapshot,
         commit_index=shift(node.commit_index),
         config_index=shift(node.config_index),
         progress=tuple(replace(p, next_index=shift(p.next_index), match_index=shift(p.match_index))
@@ -258,6 +288,13 @@ def _message_with(
             return replace(message, term=term(message.term))
         shift = indexes[1]
         return replace(message, match_index=shift(message.match_index), conflict_index=shift(message.conflict_index))
+    if kind is InstallSnapshotRequest:
+        snapshot = message.snapshot
+        if term is not None:
+            return replace(message, term=term(message.term), snapshot=replace(snapshot, term=term(snapshot.term)))
+        shift = indexes[1]
+        return replace(message, snapshot=replace(snapshot, index=shift(snapshot.index),
+                                                 config_index=shift(snapshot.config_index)))
     if kind in (RequestVoteResponse, TimeoutNow) and term is not None:
         return replace(message, term=term(message.term))
     return message

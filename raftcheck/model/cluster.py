@@ -659,6 +659,19 @@ def coverage_key(view: ClusterView, used: tuple[int, ...]) -> tuple:
     return tuple(per_node), tuple(sorted(type(m).__name__ for m in view.network)), used
 
 
+def swarm_kind(action: Action) -> str:
+    """The kind a simulation's swarm weighs as one: a message action by its message type too.
+
+    With kinds this fine, some walks deliver votes but drop most appends, which is how the leaders of
+    Figure 8 come and go without replicating: `commit_current_term_only` from boot went from not found in
+    120 s (and in 840 s) to found in 39 to 119 s, for three seeds of three. Per-node kinds as well were worse
+    (not found in 120 s).
+    """
+    message = getattr(action, "message", None)
+    name = type(action).__name__
+    return name if message is None else f"{name} {type(message).__name__}"
+
+
 def _interchangeable(names: tuple[str, ...], initial: list[NodeState]) -> list[tuple[int, ...]]:
     """Classes of positions whose initial states are equal up to their names (size > 1)."""
     classes: list[list[int]] = []

@@ -27,7 +27,8 @@ def rename_entry(entry: Entry, names: Names) -> Entry:
 def rename_snapshot(snapshot: Snapshot | None, names: Names) -> Snapshot | None:
     if snapshot is None:
         return None
-    return replace(snapshot, config=tuple(sorted(names.get(s, s) for s in snapshot.config)))
+    return replace(snapshot, config=tuple(sorted(names.get(s, s) for s in snapshot.config)),
+                   removed=tuple(sorted(names.get(s, s) for s in snapshot.removed)))
 
 
 def rename_message(message: Message, names: Names) -> Message:

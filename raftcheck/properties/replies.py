@@ -36,7 +36,7 @@ from raftcheck.core import (
     Status,
     TimeoutNow,
 )
-from raftcheck.core.log import last_index, latest_config, snapshot_index, term_at
+from raftcheck.core.log import last_index, latest_config, removed_at, snapshot_index, term_at
 from raftcheck.core.snapshots import compact_if_due
 from raftcheck.properties.prefixes import RecentPrefixes
 
@@ -227,7 +227,8 @@ def snapshots_are_faithful(before: NodeState, message: Any, after: NodeState, se
     base = snapshot_index(before.snapshot)
     config, config_index = latest_config(prefix.log[: snapshot.index - base], after.id, after.bootstrap, before.snapshot)
     truth = Snapshot(snapshot.index, term_at(prefix.log, snapshot.index, before.snapshot), config, config_index,
-                     after.params.state_machine.dump(machine), sessions)
+                     after.params.state_machine.dump(machine), sessions,
+                     removed_at(prefix.log, config_index, after.id, before.snapshot))
     if snapshot != truth:
         return f"{after.id}'s snapshot up to {snapshot.index} is {snapshot!r}, its log says {truth!r}"
     return None
