@@ -59,6 +59,8 @@ def main(names: tuple[str, ...], seconds: float, all_invariants: bool, seed: int
             if result.matches or (all_invariants and result.verdict == "violation"):
                 row += [f"{took:.1f}", str(len(result.trace.actions))]
                 broken.add(result.invariant)
+            elif result.verdict == "violation":
+                row += [f"{result.invariant} instead, {took:.1f}", str(len(result.trace.actions))]
             else:
                 row += [f"not found in {seconds:g} s", ""]
         if no_bfs:

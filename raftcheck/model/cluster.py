@@ -665,7 +665,8 @@ def swarm_kind(action: Action) -> str:
     With kinds this fine, some walks deliver votes but drop most appends, which is how the leaders of
     Figure 8 come and go without replicating: `commit_current_term_only` from boot is found in 39 to 119 s
     for seeds 0 to 2, where one weight per action class found it in neither 120 s (seed 1) nor 840 s (seed
-    0). Kinds split by destination node as well did worse (seed 0: not found in 120 s).
+    0). Kinds split by destination node as well did worse (seed 0: not found in 120 s), and so did walks
+    that drew coarse or fine kinds half and half (README).
     """
     message = getattr(action, "message", None)
     name = type(action).__name__
