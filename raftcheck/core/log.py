@@ -67,7 +67,7 @@ def latest_config(
 def removed_at(log: tuple[Entry, ...], config_index: int, node_id: str, snapshot: Snapshot | None) -> tuple[str, ...]:
     """The servers the configuration entry at `config_index` took out: members of the configuration before it
     that it leaves out. Read from the log, or from the snapshot once that entry is compacted."""
-    base = snapshot.index if snapshot is not None else 0
+    base = snapshot_index(snapshot)
     if config_index <= 1:
         return ()
     if config_index <= base:

@@ -91,8 +91,7 @@ class Quotient:
             terms |= message_terms
             referenced |= message_indexes
         nodes = [u.node_states[n] for n in world.nodes]
-        removable = [i for i in range(2, longest) if i not in referenced and not _awaiting_compaction(i, nodes)] \
-            if self._compress_any(nodes) else []
+        removable = [i for i in range(2, longest) if i not in referenced] if self._compress_any(nodes) else []
         messages = None
         if removable:
             messages = [u.messages[m] for m in world.network]
@@ -200,10 +199,17 @@ def _drop_noops(nodes: list[NodeState], messages: list[Message],
 
 
 def _node_indexes_used(node: NodeState) -> list[int]:
-    """The indexes a node points at, and the one before each next index (the next prev_log_index)."""
+    """The indexes a node points at, and the one before each next index (the next prev_log_index).
+
+    With compaction, also every entry it has applied and not yet compacted: how many there are decides when
+    it compacts, so none of them may disappear.
+    """
+    base = snapshot_index(node.snapshot)
     found = [last_index(node.log, node.snapshot), node.commit_index, node.config_index]
     if node.snapshot is not None:
-        found += (node.snapshot.index, node.snapshot.config_index)
+        found += (base, node.snapshot.config_index)
+    if node.params.compact_log_after:
+        found += range(base + 1, node.commit_index + 1)
     for progress in node.progress:
         found += (progress.next_index, progress.next_index - 1, progress.match_index)
     if node.catchup is not None:
@@ -223,11 +229,6 @@ def _message_indexes(message: Message) -> list[int]:
     if kind is InstallSnapshotRequest:
         return [message.snapshot.index, message.snapshot.config_index]
     return []
-
-
-def _awaiting_compaction(index: int, nodes: list[NodeState]) -> bool:
-    """Some node has applied the entry at `index` but not compacted it yet."""
-    return any(snapshot_index(n.snapshot) < index <= n.commit_index for n in nodes if n.params.compact_log_after)
 
 
 def _same_noop_everywhere(index: int, nodes: list[NodeState], messages: list[Message]) -> bool:
