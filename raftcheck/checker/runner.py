@@ -16,7 +16,7 @@ from raftcheck.liveness import LIVENESS_PROPERTIES, check_liveness
 from raftcheck.liveness.graph import StateGraph
 from raftcheck.model.actions import Action
 from raftcheck.model.checks import select
-from raftcheck.model.cluster import RaftClusterModel, World, coverage_key, swarm_kind
+from raftcheck.model.cluster import RaftClusterModel, World, swarm_kind
 from raftcheck.model.steps import Election, StepPattern, describe_step, matching, pattern_table, step_text
 from raftcheck.model.universe import Handler
 from raftcheck.properties import raft_model
@@ -158,7 +158,7 @@ def walk_model(model: RaftClusterModel, limits: Limits, walks: Walks, progress: 
                seen: set[int] | None = None, covered: set | None = None) -> SearchResult:
     """A simulation of the cluster, steered by coverage of its abstract states."""
     return simulate(model, limits, walks, progress, kind_of=swarm_kind,
-                    abstraction=lambda world: coverage_key(model.view(world), world.used),
+                    abstraction=model.coverage,
                     seen=seen, covered=covered)
 
 

@@ -173,6 +173,7 @@ class RaftClusterModel:
         self._server_links: dict[int, int] = {}  # a set of stopped servers (bits): the CUT bits of their links
         self._full_logs: dict[tuple[int, tuple[int, ...]], NodeState] = {}
         self._node_parts: dict[tuple[int, ...], list] = {}
+        self._node_coverage: dict[tuple[int, ...], tuple] = {}  # a nodes tuple: its part of `coverage`
         self._recent_views: list[tuple[World | None, ClusterView | None]] = [(None, None), (None, None)]
         self.properties = self._properties(invariants)
         self.transition_properties = [TransitionProperty(CORE_DOES_NOT_RAISE, self._reply_check(self.universe.raised))] + [
@@ -276,42 +277,46 @@ class RaftClusterModel:
         return None
 
     def successors(self, world: World) -> Iterator[tuple[Action, World]]:
+        for action, build, args in self.moves(world):
+            yield action, build(*args)
+
+    def moves(self, world: World) -> Iterator[tuple[Action, Callable[..., World], tuple]]:
+        """Every enabled action with how to build the world it leads to, `build(*args)`: a simulation builds
+        only the one world it takes, not all of them."""
         u = self.universe
         names = self.names
         failures = self.settings.failures
         used = world.used
         stopped = used[STOPPED]
+        step = self._step
         for position, node in enumerate(world.nodes):
             if stopped >> position & 1:
                 continue
             if self._fire:
                 tick = self._timer_message(node)
                 if tick is not None:
-                    yield FireTimer(names[position]), self._step(world, position, tick, None)
+                    yield FireTimer(names[position]), step, (world, position, tick, None)
             else:
-                yield TickOnce(names[position]), self._step(world, position, self._tick, None)
+                yield TickOnce(names[position]), step, (world, position, self._tick, None)
         previous = None
         for message in world.network:
             if message == previous:
                 continue
             previous = message
             decoded = u.messages[message]
-            yield Deliver(decoded), self._step(world, u.destination[message], message, message)
+            yield Deliver(decoded), step, (world, u.destination[message], message, message)
             if used[DROPS] < failures.drops:
-                yield Drop(decoded), self._with_network(world, _without(world.network, message), DROPS)
+                yield Drop(decoded), self._drop, (world, message)
             if used[DUPLICATES] < failures.duplicates:
-                yield Duplicate(decoded), self._with_network(world, _sorted_with(world.network, message), DUPLICATES)
+                yield Duplicate(decoded), self._duplicate, (world, message)
         if used[CRASHES] < failures.crashes:
-            for position, node in enumerate(world.nodes):
-                if stopped >> position & 1:
-                    continue
-                revived = self._restarted(node)
-                nodes = world.nodes[:position] + (revived,) + world.nodes[position + 1 :]
-                yield Restart(names[position]), world._replace(nodes=nodes, used=_spend(used, CRASHES))
+            for position in range(len(names)):
+                if not stopped >> position & 1:
+                    yield Restart(names[position]), self._restart, (world, position)
         if stopped.bit_count() < failures.stops:
             for position in range(len(names)):
                 if not stopped >> position & 1:
-                    yield Stop(names[position]), self._stop(world, position)
+                    yield Stop(names[position]), self._stop, (world, position)
         # A healed link's cut still counts: the cuts made are those in place plus those healed. The links of
         # stopped servers are neither: they stay down.
         cut = used[CUT] & ~self._links_of(stopped) if stopped else used[CUT]
@@ -324,14 +329,14 @@ class RaftClusterModel:
                 bit = _link_bit(first, second)
                 if not used[CUT] & bit:
                     if can_cut:
-                        yield CutLink(names[first], names[second]), self._cut(world, bit)
+                        yield CutLink(names[first], names[second]), self._cut, (world, bit)
                 elif can_heal:
-                    yield HealLink(names[first], names[second]), self._heal(world, bit)
+                    yield HealLink(names[first], names[second]), self._heal, (world, bit)
         for position, node in enumerate(world.nodes):
             if (self._any_target or u.is_leader[node]) and not stopped >> position & 1:
                 yield from self._requests_at(world, position)
 
-    def _requests_at(self, world: World, position: int) -> Iterator[tuple[Action, World]]:
+    def _requests_at(self, world: World, position: int) -> Iterator[tuple[Action, Callable[..., World], tuple]]:
         name = self.names[position]
         budgets = self.settings.bounds
         used = world.used
@@ -356,7 +361,7 @@ class RaftClusterModel:
                 retry = AddServer(name, server) if server in config else RemoveServer(name, server)
                 requests.append((retry, CHANGE_RETRIES))
         for action, budget in requests:
-            yield action, self._step(world, position, self._request(action), None, budget)
+            yield action, self._step, (world, position, self._request(action), None, budget)
 
     def _request(self, action: Action) -> int:
         """The interned message a client action sends (memoised per action: every state with a leader asks)."""
@@ -540,8 +545,15 @@ class RaftClusterModel:
         used = world.used
         return world._replace(used=used[:HEALS] + (used[HEALS] + 1, used[CUT] & ~bit) + used[CUT + 1 :])
 
-    def _with_network(self, world: World, network: tuple[int, ...], spend: int) -> World:
-        return world._replace(network=network, used=_spend(world.used, spend))
+    def _drop(self, world: World, message: int) -> World:
+        return world._replace(network=_without(world.network, message), used=_spend(world.used, DROPS))
+
+    def _duplicate(self, world: World, message: int) -> World:
+        return world._replace(network=_sorted_with(world.network, message), used=_spend(world.used, DUPLICATES))
+
+    def _restart(self, world: World, position: int) -> World:
+        nodes = world.nodes[:position] + (self._restarted(world.nodes[position]),) + world.nodes[position + 1 :]
+        return world._replace(nodes=nodes, used=_spend(world.used, CRASHES))
 
     # ---- fingerprints and symmetry -----------------------------------------
 
@@ -601,6 +613,25 @@ class RaftClusterModel:
 
     # ---- reading a world ---------------------------------------------------
 
+    def coverage(self, world: World) -> tuple:
+        """The abstract state a simulation steers by: each node's role, its term and log relative to the
+        highest, its commit relative to the highest, its configuration size; the kinds of messages in flight; and
+        the fault and request budgets used so far, so a state reached with its one crash still to spend is kept
+        apart from the same state reached after spending it. The nodes' part is memoised per nodes tuple."""
+        u = self.universe
+        part = self._node_coverage.get(world.nodes)
+        if part is None:
+            states = [u.node_states[n] for n in world.nodes]
+            logs = [len(u.log[n]) + u.base[n] for n in world.nodes]
+            top_term = max(n.current_term for n in states)
+            top_log = max(logs)
+            top_commit = max(n.commit_index for n in states)
+            part = self._node_coverage[world.nodes] = tuple(sorted(
+                (n.role.value, top_term - n.current_term, top_log - log, top_commit - n.commit_index, len(n.config))
+                for n, log in zip(states, logs)))
+        messages = u.messages
+        return part, tuple(sorted(type(messages[m]).__name__ for m in world.network)), world.used
+
     def view(self, world: World) -> ClusterView:
         """Resolve a world; the last two are memoised, as every invariant reads the same worlds."""
         recent = self._recent_views
@@ -643,20 +674,6 @@ def _entries_between(u: Universe, before: int, after: int, start: int, stop: int
     if len(head) != middle - start:
         return ()
     return head + u.log[after][: stop - base] if stop > base else head
-
-
-def coverage_key(view: ClusterView, used: tuple[int, ...]) -> tuple:
-    """The abstract state a simulation steers by: each node's role, its term and log relative to the
-    highest, its commit relative to the highest, its configuration size; the kinds of messages in flight; and
-    the fault and request budgets `used` so far, so a state reached with its one crash still to spend is kept
-    apart from the same state reached after spending it."""
-    nodes = view.nodes
-    top_term = max(n.current_term for n in nodes)
-    top_log = max(len(n.log) for n in nodes)
-    top_commit = max(n.commit_index for n in nodes)
-    per_node = sorted((n.role.value, top_term - n.current_term, top_log - len(n.log), top_commit - n.commit_index,
-                       len(n.config)) for n in nodes)
-    return tuple(per_node), tuple(sorted(type(m).__name__ for m in view.network)), used
 
 
 def swarm_kind(action: Action) -> str:

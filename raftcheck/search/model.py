@@ -38,7 +38,9 @@ class Model(Protocol[S, A]):
     or step, or a pass does not show what it claims. A model may also add
     `spill_codec()`, an (encode, decode) pair between a list of states and
     fingerprints and bytes, so that a big breadth-first search keeps most of
-    its frontier on disk (`frontier.py`).
+    its frontier on disk (`frontier.py`). And it may add `moves(state)`: each
+    enabled action with how to build the state it leads to, as (action, build,
+    args), so that a simulation builds only the state it takes (`simulate.py`).
     """
 
     properties: Sequence[Property]

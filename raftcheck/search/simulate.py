@@ -19,7 +19,8 @@ import dataclasses
 import multiprocessing
 import random
 import time
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from functools import partial
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -65,6 +66,7 @@ def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | N
     goals = GoalTracker(model)
     stats = Stats(goals=goals)
     check_state, check_step = state_checker(model), step_checker(model)
+    moves = getattr(model, "moves", None) or partial(_moves_of, model)
     seen = set() if seen is None else seen
     covered = set() if covered is None else covered
     corpus: list[tuple[int, list, Any]] = []
@@ -103,10 +105,11 @@ def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | N
             if limits.max_depth is not None and len(path) >= limits.max_depth:
                 stats.not_expanded("max_depth")
                 break
-            step = _choose(rng, list(model.successors(state)), weights, kind_of)
-            if step is None:
+            move = _choose(rng, list(moves(state)), weights, kind_of)
+            if move is None:
                 break
-            action, successor = step
+            action, build, args = move
+            successor = build(*args)
             path.append(action)
             stats.transitions += 1
             broken = check_step(state, action, successor) or check_state(successor)
@@ -149,6 +152,16 @@ def _all_walks_taken(walks: int, processes: int = 1) -> str:
     return f"simulated {walks} walks{shared}: no violation (not exhaustive)"
 
 
+def _moves_of(model: Model, state: Any) -> Iterator[tuple[Any, Callable[..., Any], tuple]]:
+    """`model.moves` for a model that offers only `successors`: each world built already."""
+    for action, successor in model.successors(state):
+        yield action, _given, (successor,)
+
+
+def _given(state: Any) -> Any:
+    return state
+
+
 def _choose(rng: random.Random, steps: Sequence, weights: dict[str, float] | None,
             kind_of: Callable[[Any], str]) -> Any:
     if not steps:
@@ -156,8 +169,8 @@ def _choose(rng: random.Random, steps: Sequence, weights: dict[str, float] | Non
     if weights is None:
         return rng.choice(steps)
     chosen = []
-    for action, successor in steps:
-        kind = kind_of(action)
+    for move in steps:
+        kind = kind_of(move[0])
         if kind not in weights:
             # Swarm: each walk switches about a third of the kinds off and weighs the rest at random.
             weights[kind] = 0.0 if rng.random() < 1 / 3 else rng.uniform(0.1, 1.0)
