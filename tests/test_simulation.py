@@ -114,8 +114,10 @@ def test_shrinking_keeps_only_the_steps_the_violation_needs():
 
 
 def test_walks_check_every_state_they_reach():
-    result = simulate(CountingModel(), Limits(), Walks(walks=50, steps=20, seed=1))
+    result = simulate(CountingModel(), Limits(), Walks(walks=50, steps=20, seed=1),
+                      abstraction=lambda state: state.value)
     assert result.verdict == "violation" and result.violation.actions.count("up") == 3
+    assert result.walks >= 1 and result.coverage == 3 and not result.exhaustive, "a find reports its walks too"
 
 
 class LazyCountingModel(CountingModel):

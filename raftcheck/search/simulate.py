@@ -115,7 +115,7 @@ def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | N
             broken = check_step(state, action, successor) or check_state(successor)
             if broken:
                 stats.depth = max(stats.depth, len(path))
-                return stats.result("violation", Violation(*broken, index, path))
+                return _finish(stats, taken, covered, None, Violation(*broken, index, path))
             if goals.pending:
                 goals.step(state, action, successor)
                 goals.state(successor)
@@ -139,8 +139,13 @@ def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | N
     return _finish(stats, taken, covered, None)
 
 
-def _finish(stats: Stats, walks: int, covered: set, stopped: str | None) -> SearchResult:
-    result = stats.result("pass", None, stopped or _all_walks_taken(walks))
+def _finish(stats: Stats, walks: int, covered: set, stopped: str | None,
+            violation: Violation | None = None) -> SearchResult:
+    """The run's result, with the walks taken and the abstract states reached (found or not)."""
+    if violation is not None:
+        result = stats.result("violation", violation)
+    else:
+        result = stats.result("pass", None, stopped or _all_walks_taken(walks))
     result.exhaustive = False
     result.coverage = len(covered) or None
     result.walks = walks
