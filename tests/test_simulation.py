@@ -65,6 +65,16 @@ def test_swarm_weighs_each_message_type_apart():
     assert swarm_kind(FireTimer("n1")) == swarm_kind(FireTimer("n2")) == "FireTimer"
 
 
+def test_figure_8_is_found_from_boot():
+    """Figure 8 without its 19 scripted steps: seed 0 finds it after 37,252 walks (about 8 s). Before walks
+    were split by message type (session 19) and built one world per step (session 20), no run found it in
+    14 minutes. A change that redraws the walks may move the find to another walk; one that loses it for
+    seeds 0 to 2 has lost reach."""
+    result = simulated("commit_current_term_only", walks=60_000)
+    assert result.matches, result.found
+    assert replay(result.trace).confirms
+
+
 def test_the_same_seed_gives_the_same_counterexample():
     first, again = simulated("check_prev_log_term", seed=3), simulated("check_prev_log_term", seed=3)
     assert first.trace.actions == again.trace.actions
