@@ -74,7 +74,7 @@ def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | N
     for index, initial in enumerate(initials):
         broken = check_state(initial)
         if broken:
-            return stats.result("violation", Violation(*broken, index, []))
+            return _finish(stats, 0, covered, None, Violation(*broken, index, []))
         if goals.pending:
             goals.state(initial)
         if abstraction is not None:
