@@ -89,17 +89,17 @@ def overhead_rates(path: Path, sample_every: int = 7, rounds: int = 3) -> dict:
     spec = raftcheck.load_spec(path)
     model = model_at_start(spec)
     inputs = []
-    successors = model.successors
+    moves = model.moves
 
     def recording(world):
-        for number, (action, successor) in enumerate(successors(world)):
+        for number, move in enumerate(moves(world)):
             if number % sample_every == 0:
-                key = model.step_key(world, action)
+                key = model.step_key(world, move[0])
                 if key is not None:
                     inputs.append((model.universe.node_states[key[0]], model.universe.messages[key[1]]))
-            yield action, successor
+            yield move
 
-    model.successors = recording
+    model.moves = recording
     breadth_first(model)
     explorer = calls = 0.0
     for _ in range(rounds):

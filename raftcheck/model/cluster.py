@@ -168,6 +168,9 @@ class RaftClusterModel:
         self._timers: dict[int, int | None] = {}  # an interned node state: `_timer_message`
         self._restarts: dict[int, int] = {}  # an interned node state: `_restarted`
         self._requests: dict[Action, int] = {}  # a client action: `_request`
+        self._requests_by_state: dict[tuple, tuple] = {}  # (node, position, used): `_requests_at`
+        self._nodes_beyond: dict[tuple[int, ...], str | None] = {}  # a nodes tuple: the term or log bound it breaks
+        self._max_in_flight = settings.bounds.max_in_flight
         self._history_fps: dict[tuple, int] = {}  # (elected, committed, commit_terms, renaming): `_history_fp`
         self._memo: dict = {}
         self._server_links: dict[int, int] = {}  # a set of stopped servers (bits): the CUT bits of their links
@@ -265,16 +268,24 @@ class RaftClusterModel:
         return _links_named(self.names, world.used[CUT])
 
     def beyond_bounds(self, world: World) -> str | None:
+        if len(world.network) > self._max_in_flight:
+            return "max_in_flight"
+        try:
+            return self._nodes_beyond[world.nodes]
+        except KeyError:
+            pass
         bounds = self.settings.bounds
         u = self.universe
-        if len(world.network) > bounds.max_in_flight:
-            return "max_in_flight"
+        beyond = None
         for n in world.nodes:
             if u.bound_term[n] > bounds.max_term:
-                return "max_term"
+                beyond = "max_term"
+                break
             if len(u.log[n]) + u.base[n] > bounds.max_log:
-                return "max_log"
-        return None
+                beyond = "max_log"
+                break
+        self._nodes_beyond[world.nodes] = beyond
+        return beyond
 
     def successors(self, world: World) -> Iterator[tuple[Action, World]]:
         for action, build, args in self.moves(world):
@@ -334,12 +345,18 @@ class RaftClusterModel:
                     yield HealLink(names[first], names[second]), self._heal, (world, bit)
         for position, node in enumerate(world.nodes):
             if (self._any_target or u.is_leader[node]) and not stopped >> position & 1:
-                yield from self._requests_at(world, position)
+                for action, message, budget in self._requests_at(node, position, used):
+                    yield action, step, (world, position, message, None, budget)
 
-    def _requests_at(self, world: World, position: int) -> Iterator[tuple[Action, Callable[..., World], tuple]]:
+    def _requests_at(self, node: int, position: int, used: tuple[int, ...]) -> tuple[tuple[Action, int, int], ...]:
+        """(action, interned message, budget it spends) for each client request the node at `position` may get:
+        memoised per node state, position and budgets used, since every state with a leader asks."""
+        key = (node, position, used)
+        known = self._requests_by_state.get(key)
+        if known is not None:
+            return known
         name = self.names[position]
         budgets = self.settings.bounds
-        used = world.used
         requests: list[tuple[Action, int]] = []
         if used[CLIENTS] < budgets.client_requests:
             requests.append((ClientWrite(name, used[CLIENTS] + 1), CLIENTS))
@@ -349,7 +366,7 @@ class RaftClusterModel:
             requests += [(ClientRetry(name, seq), RETRIES) for seq in range(1, used[CLIENTS] + 1)]
         if used[REUSES] < budgets.client_reuses:
             requests += [(ClientReuse(name, seq), REUSES) for seq in range(1, used[CLIENTS] + 1)]
-        config = self.universe.node_states[world.nodes[position]].config
+        config = self.universe.node_states[node].config
         if used[CHANGES] < budgets.membership_changes:
             for server in self.names:
                 if server not in config:
@@ -360,8 +377,9 @@ class RaftClusterModel:
             for server in self.names:
                 retry = AddServer(name, server) if server in config else RemoveServer(name, server)
                 requests.append((retry, CHANGE_RETRIES))
-        for action, budget in requests:
-            yield action, self._step, (world, position, self._request(action), None, budget)
+        known = self._requests_by_state[key] = tuple((action, self._request(action), budget)
+                                                     for action, budget in requests)
+        return known
 
     def _request(self, action: Action) -> int:
         """The interned message a client action sends (memoised per action: every state with a leader asks)."""

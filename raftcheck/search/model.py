@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
@@ -40,7 +40,8 @@ class Model(Protocol[S, A]):
     fingerprints and bytes, so that a big breadth-first search keeps most of
     its frontier on disk (`frontier.py`). And it may add `moves(state)`: each
     enabled action with how to build the state it leads to, as (action, build,
-    args), so that a simulation builds only the state it takes (`simulate.py`).
+    args), so that a simulation builds only the state it takes (`simulate.py`) and
+    breadth-first search runs one generator less per transition.
     """
 
     properties: Sequence[Property]
@@ -193,6 +194,21 @@ def step_checker(model: Model) -> Callable[[Any, Any, Any], tuple[str, str] | No
     """`first_broken_step` over the model's transition properties, or the model's own faster one."""
     own = getattr(model, "first_broken_step", None)
     return own if own is not None else partial(first_broken_step, model.transition_properties)
+
+
+def moves_of(model: Model) -> Callable[[Any], Iterable[tuple[Any, Callable[..., Any], tuple]]]:
+    """The model's own `moves(state)`, or the same from its `successors` (each world already built)."""
+    own = getattr(model, "moves", None)
+    return own if own is not None else partial(_moves_from_successors, model)
+
+
+def _moves_from_successors(model: Model, state: Any) -> Iterator[tuple[Any, Callable[..., Any], tuple]]:
+    for action, successor in model.successors(state):
+        yield action, _given, (successor,)
+
+
+def _given(state: Any) -> Any:
+    return state
 
 
 def first_broken(properties: Sequence[Property], state: Any) -> tuple[str, str] | None:

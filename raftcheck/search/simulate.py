@@ -19,8 +19,7 @@ import dataclasses
 import multiprocessing
 import random
 import time
-from collections.abc import Callable, Hashable, Iterator, Sequence
-from functools import partial
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -32,6 +31,7 @@ from raftcheck.search.model import (
     SearchResult,
     Stats,
     Violation,
+    moves_of,
     state_checker,
     step_checker,
 )
@@ -66,7 +66,7 @@ def simulate(model: Model, limits: Limits, budget: Walks, progress: Progress | N
     goals = GoalTracker(model)
     stats = Stats(goals=goals)
     check_state, check_step = state_checker(model), step_checker(model)
-    moves = getattr(model, "moves", None) or partial(_moves_of, model)
+    moves = moves_of(model)
     seen = set() if seen is None else seen
     covered = set() if covered is None else covered
     corpus: list[tuple[int, list, Any]] = []
@@ -155,16 +155,6 @@ def _finish(stats: Stats, walks: int, covered: set, stopped: str | None,
 def _all_walks_taken(walks: int, processes: int = 1) -> str:
     shared = f" in {processes} processes" if processes > 1 else ""
     return f"simulated {walks} walks{shared}: no violation (not exhaustive)"
-
-
-def _moves_of(model: Model, state: Any) -> Iterator[tuple[Any, Callable[..., Any], tuple]]:
-    """`model.moves` for a model that offers only `successors`: each world built already."""
-    for action, successor in model.successors(state):
-        yield action, _given, (successor,)
-
-
-def _given(state: Any) -> Any:
-    return state
 
 
 def _choose(rng: random.Random, steps: Sequence, weights: dict[str, float] | None,
