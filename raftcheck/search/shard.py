@@ -30,7 +30,7 @@ from typing import Any, NamedTuple, Protocol
 
 from raftcheck.search.fingerprints import Visited, compact
 from raftcheck.search.frontier import SpillingQueue, spilling
-from raftcheck.search.model import GoalTracker, Model, state_checker, step_checker
+from raftcheck.search.model import GoalTracker, Model, moves_of, state_checker, step_checker
 
 BUDGET_CHECK_EVERY = 64
 # Frontiers are evened out only when one is this share of the total away from its fair share.
@@ -120,7 +120,7 @@ class Shard:
         model, me, workers, goals = self.model, self.index, self.workers, self.goals
         self.parents, self.asked = parents, asked = compact(self.parents), compact(self.asked)
         check_state, check_step, step_properties = self.check_state, self.check_step, model.transition_properties
-        max_depth = self.max_depth
+        max_depth, moves = self.max_depth, moves_of(model)
         deadline = None if seconds_left is None else time.monotonic() + seconds_left
         asks = [array("q") for _ in range(workers)]  # 64-bit ints: pickled as one bytes object
         waiting = [self._queue() if peer != me else deque() for peer in range(workers)]
@@ -137,7 +137,8 @@ class Shard:
             if beyond is not None:
                 unexpanded[beyond] = unexpanded.get(beyond, 0) + 1
                 continue
-            for action, successor in model.successors(state):
+            for action, build, args in moves(state):
+                successor = build(*args)
                 transitions += 1
                 if step_properties:
                     broken = check_step(state, action, successor)
